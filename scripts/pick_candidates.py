@@ -1,0 +1,84 @@
+"""Pick unlabeled reviews for people to label, balanced towards rare queues.
+
+Keywords only *find* candidates (the guide allows it so that `sales` is not
+starved); every label is given later by reading the text.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+OUT = Path(__file__).resolve().parents[1] / "training_data" / "batches"
+
+SALES_HINTS = re.compile(
+    "价|贵|便宜|优惠|券|活动|降价|差价|发票|赠|送的|正品|假货|会员|积分|扣款|满减|宣传|描述|不符|"
+    "返现|促销|划算|性价比|值|钱|收费|打折|折扣|秒杀|团购|抢购|图片|实物|货不对|翻新|水货|行货"
+)
+SERVICE_HINTS = re.compile(
+    "快递|物流|送|客服|退|换货|售后|安装|态度|骑手|小哥|配送|等了|慢|包装|漏|少了|错|发货|师傅|电话"
+)
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^\w]", "", text).lower()
+
+
+def main(per_batch: int, n_batches: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    for line in (DATASETS / "labeled_seed_1500.jsonl").open(encoding="utf-8"):
+        seen.add(normalise(json.loads(line)["text"]))
+    rows: list[dict[str, str]] = []
+    for name in ("waimai_10k.csv", "online_shopping_9_cats.csv"):
+        with (DATASETS / name).open(encoding="utf-8") as handle:
+            rows.extend(csv.DictReader(handle))
+    seed_ids = {json.loads(l)["id"] for l in (DATASETS / "labeled_seed_1500.jsonl").open()}
+    pool = []
+    for row in rows:
+        text = row["review"].strip()
+        key = normalise(text)
+        if row["id"] in seed_ids or key in seen or not (6 <= len(text) <= 220):
+            continue
+        seen.add(key)
+        pool.append(row)
+    rng.shuffle(pool)
+    neg = [r for r in pool if r["label"] == "0"]
+    pos = [r for r in pool if r["label"] == "1"]
+    total = per_batch * n_batches
+    picked: list[dict[str, str]] = []
+    taken: set[str] = set()
+
+    def take(source: list[dict[str, str]], count: int, pattern: re.Pattern[str] | None) -> None:
+        got = 0
+        for row in source:
+            if got >= count:
+                return
+            if row["id"] in taken or (pattern and not pattern.search(row["review"])):
+                continue
+            taken.add(row["id"])
+            picked.append(row)
+            got += 1
+
+    take(neg + pos, int(total * 0.34), SALES_HINTS)   # sales is rarest: look for it
+    take(neg, int(total * 0.22), SERVICE_HINTS)
+    take(neg, int(total * 0.26), None)
+    take(pos, total - len(picked), None)               # praise and suggestions -> none
+    rng.shuffle(picked)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for b in range(n_batches):
+        chunk = picked[b * per_batch : (b + 1) * per_batch]
+        with (OUT / f"batch_{b:02d}.tsv").open("w", encoding="utf-8") as handle:
+            for i, row in enumerate(chunk):
+                text = " ".join(row["review"].split())
+                handle.write(f"{i}\t{row['id']}\t{text}\n")
+    print(f"{len(picked)} candidates in {n_batches} batches; pool {len(pool)}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))
