@@ -29,9 +29,18 @@ def normalise(text: str) -> str:
     return re.sub(r"[^\w]", "", text).lower()
 
 
-def main(per_batch: int, n_batches: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
+def already_picked() -> set[str]:
+    """Source ids already sent to labelers in earlier rounds."""
+    ids: set[str] = set()
+    for batch in OUT.glob("batch_*.tsv"):
+        ids.update(line.split("\t")[1] for line in batch.open(encoding="utf-8"))
+    return ids
+
+
+def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7) -> None:
+    rng = random.Random(seed + first)
     seen: set[str] = set()
+    earlier = already_picked()
     for line in (DATASETS / "labeled_seed_1500.jsonl").open(encoding="utf-8"):
         seen.add(normalise(json.loads(line)["text"]))
     rows: list[dict[str, str]] = []
@@ -43,7 +52,7 @@ def main(per_batch: int, n_batches: int, seed: int = 7) -> None:
     for row in rows:
         text = row["review"].strip()
         key = normalise(text)
-        if row["id"] in seed_ids or key in seen or not (6 <= len(text) <= 220):
+        if row["id"] in seed_ids or row["id"] in earlier or key in seen or not (6 <= len(text) <= 220):
             continue
         seen.add(key)
         pool.append(row)
@@ -71,8 +80,8 @@ def main(per_batch: int, n_batches: int, seed: int = 7) -> None:
     take(pos, total - len(picked), None)               # praise and suggestions -> none
     rng.shuffle(picked)
     OUT.mkdir(parents=True, exist_ok=True)
-    for b in range(n_batches):
-        chunk = picked[b * per_batch : (b + 1) * per_batch]
+    for b in range(first, first + n_batches):
+        chunk = picked[(b - first) * per_batch : (b - first + 1) * per_batch]
         with (OUT / f"batch_{b:02d}.tsv").open("w", encoding="utf-8") as handle:
             for i, row in enumerate(chunk):
                 text = " ".join(row["review"].split())
@@ -81,4 +90,4 @@ def main(per_batch: int, n_batches: int, seed: int = 7) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0)

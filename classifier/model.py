@@ -1,0 +1,148 @@
+"""The feedback router: one shared text representation feeding three small linear models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.svm import LinearSVC
+
+from classifier.labels import DEPARTMENTS, NONE, TRIAGE
+from classifier.tokenizer import MAX_CHARS, FeedbackAnalyzer
+
+# Below this calibrated probability a message goes to a human (triage).
+# Chosen on cross-validated training data so that about 80% of messages are
+# routed automatically; `config.toml` overrides it per installation.
+DEFAULT_THRESHOLD = 0.6
+# A secondary department is named when its one-vs-rest probability passes this.
+SECONDARY_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the router decided for one message."""
+
+    queue: str
+    label: str
+    confidence: float
+    kind: str
+    secondary: tuple[str, ...]
+    probabilities: dict[str, float]
+
+    def runner_up(self) -> str:
+        """The second most likely label, for asking the customer between two."""
+        ranked = sorted(self.probabilities, key=self.probabilities.__getitem__, reverse=True)
+        return ranked[1]
+
+
+def make_vectorizer(features: str) -> TfidfVectorizer:
+    """TF-IDF over words, characters or both (`features` is word, char or both)."""
+    word = (1, 2) if features in ("word", "both") else None
+    char = (1, 3) if features in ("char", "both") else None
+    # sublinear_tf stops a customer who repeats 太慢太慢太慢 from drowning the rest;
+    # min_df=2 drops one-off typos that only memorise the training set.
+    return TfidfVectorizer(
+        analyzer=FeedbackAnalyzer(word_ngrams=word, char_ngrams=char),
+        sublinear_tf=True,
+        min_df=2,
+        max_df=0.9,
+    )
+
+
+def make_linear_model(name: str, c: float = 1.0) -> BaseEstimator:
+    """A linear classifier by name: svm or logreg."""
+    if name == "svm":
+        return LinearSVC(C=c, class_weight="balanced")
+    if name == "logreg":
+        return LogisticRegression(C=c * 10, class_weight="balanced", max_iter=2000)
+    raise ValueError(f"unknown model {name!r}: use svm or logreg")
+
+
+def make_primary_pipeline(features: str, model: str, c: float = 1.0) -> Pipeline:
+    """Vectorizer plus calibrated linear classifier for the primary label."""
+    calibrated = CalibratedClassifierCV(make_linear_model(model, c), method="sigmoid", cv=5)
+    return Pipeline([("features", make_vectorizer(features)), ("classifier", calibrated)])
+
+
+class FeedbackClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
+    """Predicts the department, the kind and secondary departments of a message."""
+
+    def __init__(
+        self,
+        features: str = "both",
+        model: str = "svm",
+        c: float = 1.0,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.features = features
+        self.model = model
+        self.c = c
+        self.threshold = threshold
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        primary: Sequence[str],
+        kinds: Sequence[str] | None = None,
+        secondary: Sequence[Sequence[str]] | None = None,
+    ) -> FeedbackClassifier:
+        """Learn all three heads from the same TF-IDF representation."""
+        self.pipeline_ = make_primary_pipeline(self.features, self.model, self.c)
+        self.pipeline_.fit(list(texts), list(primary))
+        matrix = self.pipeline_[:-1].transform(list(texts))
+        self.classes_ = self.pipeline_.classes_
+        self.kind_model_ = clone(make_linear_model("svm", self.c)).fit(
+            matrix, list(kinds or ["other"] * len(texts))
+        )
+        binarizer = MultiLabelBinarizer(classes=list(DEPARTMENTS))
+        targets = binarizer.fit_transform(secondary or [[] for _ in texts])
+        self.secondary_labels_ = tuple(DEPARTMENTS)
+        self.secondary_model_ = OneVsRestClassifier(
+            LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000)
+        ).fit(matrix, targets)
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probability of each primary label, columns in `classes_` order."""
+        return self.pipeline_.predict_proba([text[:MAX_CHARS] for text in texts])
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Most likely primary label per message."""
+        return self.pipeline_.predict([text[:MAX_CHARS] for text in texts])
+
+    def route(self, texts: Sequence[str]) -> list[Prediction]:
+        """Full routing decision for each message, computing the features once."""
+        clipped = [text[:MAX_CHARS] for text in texts]
+        matrix = self.pipeline_[:-1].transform(clipped)
+        probabilities = self.pipeline_[-1].predict_proba(matrix)
+        kinds = self.kind_model_.predict(matrix)
+        secondary = self.secondary_model_.predict_proba(matrix)
+        classes = [str(c) for c in self.classes_]
+        results = []
+        for row, kind, extra in zip(probabilities, kinds, secondary, strict=True):
+            best = int(np.argmax(row))
+            label, confidence = classes[best], float(row[best])
+            also = tuple(
+                dept
+                for dept, p in zip(self.secondary_labels_, extra, strict=True)
+                if p >= SECONDARY_THRESHOLD and dept != label
+            )
+            results.append(
+                Prediction(
+                    queue=label if confidence >= self.threshold else TRIAGE,
+                    label=label,
+                    confidence=round(confidence, 4),
+                    kind=str(kind),
+                    secondary=also if label != NONE else (),
+                    probabilities={c: round(float(p), 4) for c, p in zip(classes, row, strict=True)},
+                )
+            )
+        return results

@@ -1,0 +1,86 @@
+"""Merge every labeled batch into one de-duplicated set and split train / frozen test.
+
+Run once per labeling round: `python scripts/build_dataset.py`. The split is by
+source id with a fixed seed, so re-running on the same labels gives the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from classifier.dataset import (  # noqa: E402
+    Example,
+    deduplicate,
+    parse_example,
+    read_examples,
+    split,
+    write_examples,
+)
+
+SEED_FILE = ROOT.parent / "shared" / "datasets" / "labeled_seed_1500.jsonl"
+DATA = ROOT / "training_data"
+TEST_SHARE = 0.2
+SPLIT_SEED = "feedbot-test-2026-11-22"
+
+
+def read_batches() -> list[Example]:
+    examples = []
+    for labels in sorted((DATA / "batches").glob("labels_*.tsv")):
+        texts = {}
+        for line in labels.with_name(labels.name.replace("labels_", "batch_")).open(
+            encoding="utf-8"
+        ):
+            number, source_id, text = line.rstrip("\n").split("\t", 2)
+            texts[number] = (source_id, text)
+        for row, line in enumerate(labels.open(encoding="utf-8"), start=1):
+            if not line.strip():
+                continue
+            number, primary, secondary, kind = line.rstrip("\n").split("\t")
+            source_id, text = texts[number]
+            raw = {
+                "id": source_id,
+                "text": text,
+                "primary": primary.strip(),
+                "secondary": [] if secondary.strip() in ("-", "") else secondary.split(","),
+                "kind": kind.strip(),
+            }
+            examples.append(parse_example(raw, f"{labels.name}:{row}"))
+    return examples
+
+
+def main() -> None:
+    seed = read_examples(SEED_FILE)
+    batches = read_batches()
+    english = read_examples(DATA / "english_mixed.jsonl") if (DATA / "english_mixed.jsonl").exists() else []
+    everything = [*seed, *batches, *english]
+    kept, dropped = deduplicate(everything)
+    train, test = split(kept, TEST_SHARE, SPLIT_SEED)
+    write_examples(DATA / "labeled.jsonl", kept)
+    write_examples(DATA / "train.jsonl", train)
+    write_examples(DATA / "test.jsonl", test)
+    with (DATA / "duplicates.tsv").open("w", encoding="utf-8") as handle:
+        handle.write("dropped_id\tduplicate_of\n")
+        for dropped_id, kept_id in dropped:
+            handle.write(f"{dropped_id}\t{kept_id}\n")
+    stats = {
+        "sources": {"seed": len(seed), "batches": len(batches), "english_mixed": len(english)},
+        "duplicates_dropped": len(dropped),
+        "labeled": len(kept),
+        "train": len(train),
+        "test": len(test),
+        "primary": dict(Counter(e.primary for e in kept).most_common()),
+        "kind": dict(Counter(e.kind for e in kept).most_common()),
+        "test_primary": dict(Counter(e.primary for e in test).most_common()),
+    }
+    (DATA / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps(stats, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
