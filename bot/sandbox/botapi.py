@@ -100,7 +100,10 @@ class BotApi:
         for suffix, (field, limit) in _BOT_TEXTS.items():
             setter = self._bot_text_setter(field, limit)
             self._handlers[f"setmy{suffix.lower()}"] = (f"setMy{suffix}", setter)
-            self._handlers[f"getmy{suffix.lower()}"] = (f"getMy{suffix}", self._bot_text_getter(field))
+            self._handlers[f"getmy{suffix.lower()}"] = (
+                f"getMy{suffix}",
+                self._bot_text_getter(field),
+            )
 
     def lookup(self, method: str) -> tuple[str, Handler] | None:
         """The canonical name and handler of a method, or None if it is not implemented."""
@@ -257,7 +260,9 @@ class BotApi:
     def _new_media_message(self, chat: SandboxChat, params: Params) -> JSONDict:
         message = self._new_bot_message(chat, params)
         caption = params.get_str("caption") or ""
-        formatted = _format(caption, params.get_str("parse_mode"), params.get_json("caption_entities"))
+        formatted = _format(
+            caption, params.get_str("parse_mode"), params.get_json("caption_entities")
+        )
         if utf16_len(formatted.text) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
         if formatted.text:
@@ -266,7 +271,9 @@ class BotApi:
             message["caption_entities"] = formatted.entities
         return message
 
-    def _send_media(self, chat: SandboxChat, method: str, message: JSONDict, params: Params) -> JSONDict:
+    def _send_media(
+        self, chat: SandboxChat, method: str, message: JSONDict, params: Params
+    ) -> JSONDict:
         markup, inline = _reply_markup(params)
         if inline is not None:
             message["reply_markup"] = inline
@@ -444,9 +451,7 @@ class BotApi:
         """editMessageReplyMarkup; no reply_markup removes the keyboard."""
         record = self._editable(params)
         markup, inline = _reply_markup(params, inline_only=True)
-        return self._apply_edit(
-            record, "editMessageReplyMarkup", {"reply_markup": inline}, markup
-        )
+        return self._apply_edit(record, "editMessageReplyMarkup", {"reply_markup": inline}, markup)
 
     async def delete_message(self, params: Params) -> bool:
         """deleteMessage."""
@@ -491,9 +496,7 @@ class BotApi:
         """setMyCommands."""
         commands = params.get_json("commands", "commands")
         if not isinstance(commands, list):
-            raise bad_request("commands is empty") if commands is None else bad_request(
-                "can't parse commands JSON object"
-            )
+            raise bad_request("can't parse commands JSON object")
         if len(commands) > MAX_COMMANDS:
             raise bad_request("too many commands")
         cleaned: list[JSONDict] = []
@@ -505,7 +508,7 @@ class BotApi:
             if not _COMMAND_RE.match(name):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(description) <= 256:
-                raise bad_request("command description is empty" if not description else "BOT_COMMAND_DESCRIPTION_INVALID")
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
             cleaned.append({"command": name, "description": description})
         self.state.commands[_commands_key(params)] = cleaned
         return True
@@ -602,5 +605,8 @@ def _check_inline_keyboard(rows: Any) -> None:
                     "Text buttons are unallowed in the inline keyboard"
                 )
             data = button.get("callback_data")
-            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
+            if (
+                data is not None
+                and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES
+            ):
                 raise bad_request("BUTTON_DATA_INVALID")

@@ -410,7 +410,11 @@ class _MarkdownV2Parser:
     def _close_quote(self, end: int) -> None:
         if self.quote_offset is not None and end > self.quote_offset:
             self.entities.append(
-                {"type": "blockquote", "offset": self.quote_offset, "length": end - self.quote_offset}
+                {
+                    "type": "blockquote",
+                    "offset": self.quote_offset,
+                    "length": end - self.quote_offset,
+                }
             )
         self.quote_offset = None
 

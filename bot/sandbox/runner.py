@@ -108,7 +108,9 @@ class SandboxServer:
 
 def serve_forever(host: str = "127.0.0.1", port: int = 8081, **config: Any) -> None:
     """Run the sandbox in the foreground until interrupted (the `feedbot sandbox` command)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = Sandbox(**config).build_app()
     base = f"http://{host}:{port}"
 

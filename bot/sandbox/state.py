@@ -344,7 +344,9 @@ class SandboxState:
     def _clear(self) -> None:
         token = self.configured_token
         self.token: str | None = token
-        self.bot = BotProfile(_bot_id(token) if token else 0, self.bot_first_name, self.bot_username)
+        self.bot = BotProfile(
+            _bot_id(token) if token else 0, self.bot_first_name, self.bot_username
+        )
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, SandboxChat] = {}
         self.messages: dict[tuple[int, int], MessageRecord] = {}
@@ -524,9 +526,7 @@ class SandboxState:
         """Keep bytes under a new file_id and a downloadable file_path."""
         self.last_file_number += 1
         number = self.last_file_number
-        folder = {"photo": "photos", "document": "documents", "sticker": "stickers"}.get(
-            kind, kind
-        )
+        folder = {"photo": "photos", "document": "documents", "sticker": "stickers"}.get(kind, kind)
         stored = StoredFile(
             file_id=f"SBX{kind[:3].upper()}{number:06d}{secrets.token_urlsafe(12)}",
             file_unique_id=f"SBXU{number:06d}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -37,19 +38,15 @@ class WebhookSender:
 
     async def start(self) -> None:
         """Start the delivery loop on the running event loop."""
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT)
-        )
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT))
         self._task = asyncio.create_task(self._run(), name="sandbox-webhook-sender")
 
     async def stop(self) -> None:
         """Stop delivering and close connections."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         if self._session is not None:
             await self._session.close()
