@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from classifier.persist import ModelError
+from storage.errors import StorageError
 
 
 class CliError(RuntimeError):
@@ -118,23 +119,47 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     """Run the local Telegram Bot API stand-in."""
     from bot.sandbox.runner import serve_forever
 
-    print(f"Bot API sandbox on http://{args.host}:{args.port} "
-          f"(set telegram.base_url = \"http://{args.host}:{args.port}/bot\")", flush=True)
+    print(
+        f"Bot API sandbox on http://{args.host}:{args.port} "
+        f'(set telegram.base_url = "http://{args.host}:{args.port}/bot")',
+        flush=True,
+    )
     serve_forever(args.host, args.port)
     return 0
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """Run the bot (token from TELEGRAM_BOT_TOKEN)."""
+    from bot.app import run
+
+    run(config)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    """Run the product against the local sandbox with a scripted conversation."""
+    from bot.demo import run_demo
+
+    return run_demo(config, port=args.port, database=Path(args.database), once=args.once)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="feedbot", description=__doc__)
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.toml)")
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.toml)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="build the model from training_data/")
     train.add_argument("--data-dir", help="directory with train.jsonl and test.jsonl")
-    train.add_argument("--no-compare", dest="compare", action="store_false",
-                       help="skip the cross-validated comparison and use the default settings")
+    train.add_argument(
+        "--no-compare",
+        dest="compare",
+        action="store_false",
+        help="skip the cross-validated comparison and use the default settings",
+    )
     train.set_defaults(handler=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="score the current model")
@@ -142,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    classify = commands.add_parser("classify", help="classify JSON Lines {\"id\", \"text\"}")
+    classify = commands.add_parser("classify", help='classify JSON Lines {"id", "text"}')
     classify.add_argument("file", nargs="?", help="input file (default: standard input)")
     classify.set_defaults(handler=cmd_classify)
 
@@ -155,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
     sandbox.set_defaults(handler=cmd_sandbox)
+
+    run = commands.add_parser("run", help="run the bot (token from TELEGRAM_BOT_TOKEN)")
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser("demo", help="run the bot against the local sandbox, no Telegram needed")
+    demo.add_argument("--port", type=int, default=8081, help="sandbox port (0: any free port)")
+    demo.add_argument("--database", default="var/demo.db", help="SQLite file of the demo")
+    demo.add_argument("--once", action="store_true", help="exit after the scripted conversation")
+    demo.set_defaults(handler=cmd_demo)
     return parser
 
 
@@ -165,12 +199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    for noisy in ("httpx", "apscheduler", "jieba"):
+    for noisy in ("httpx", "apscheduler", "jieba", "aiohttp.access", "telegram.ext.Application"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
         return int(args.handler(args, config))
-    except (ConfigError, ModelError, CliError) as error:
+    except (ConfigError, ModelError, CliError, StorageError) as error:
         print(f"feedbot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

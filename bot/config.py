@@ -47,7 +47,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "models_dir": Setting("models", "Directory of versioned models (CURRENT names the one in use)."),
         "training_data_dir": Setting("training_data", "Labeled data `feedbot train` learns from."),
         "threshold": Setting(
-            0.6, "Confidence below which a message goes to triage instead of a department.", (float, int)
+            0.6,
+            "Confidence below which a message goes to triage instead of a department.",
+            (float, int),
         ),
     },
     "telegram": {
@@ -77,7 +79,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     },
     "digest": {
         "catch_up_hours": Setting(
-            12.0, "A digest missed while the bot was down is sent late within this many hours.", (float, int)
+            12.0,
+            "A digest missed while the bot was down is sent late within this many hours.",
+            (float, int),
         ),
         "alert_interval_minutes": Setting(15.0, "How often overdue items are looked for.", (float, int)),
     },

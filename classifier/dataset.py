@@ -143,9 +143,7 @@ def deduplicate(examples: Sequence[Example]) -> tuple[list[Example], list[tuple[
     return kept, dropped
 
 
-def split(
-    examples: Sequence[Example], test_share: float, seed: str
-) -> tuple[list[Example], list[Example]]:
+def split(examples: Sequence[Example], test_share: float, seed: str) -> tuple[list[Example], list[Example]]:
     """Split by a seeded hash of each source id, so adding data never moves old examples."""
     train: list[Example] = []
     test: list[Example] = []
@@ -162,6 +160,4 @@ def check_learnable(examples: Sequence[Example], minimum_per_label: int = 5) -> 
     missing = [label for label in PRIMARY_LABELS if counts[label] < minimum_per_label]
     if missing:
         shown = ", ".join(f"{label}={counts[label]}" for label in missing)
-        raise DatasetError(
-            f"need at least {minimum_per_label} examples of every label; too few: {shown}"
-        )
+        raise DatasetError(f"need at least {minimum_per_label} examples of every label; too few: {shown}")

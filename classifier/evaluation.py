@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from classifier.labels import DEPARTMENTS, PRIMARY_LABELS
 from classifier.model import Prediction
@@ -38,10 +43,12 @@ def score_predictions(
         "examples": len(truth),
         "accuracy": round(float(accuracy_score(truth, predicted)), 4),
         "macro_f1_departments": round(
-            float(f1_score(truth, predicted, labels=list(DEPARTMENTS), average="macro", zero_division=0)), 4
+            float(f1_score(truth, predicted, labels=list(DEPARTMENTS), average="macro", zero_division=0)),
+            4,
         ),
         "macro_f1_all": round(
-            float(f1_score(truth, predicted, labels=list(PRIMARY_LABELS), average="macro", zero_division=0)), 4
+            float(f1_score(truth, predicted, labels=list(PRIMARY_LABELS), average="macro", zero_division=0)),
+            4,
         ),
         "per_class": per_class,
         "confusion_matrix": {
@@ -61,7 +68,11 @@ def threshold_row(threshold: float, confidence: np.ndarray, correct: np.ndarray)
     routed = confidence >= threshold
     share = float(routed.mean()) if len(routed) else 0.0
     accuracy = float(correct[routed].mean()) if routed.any() else 0.0
-    return {"threshold": threshold, "auto_routed": round(share, 4), "accuracy_routed": round(accuracy, 4)}
+    return {
+        "threshold": threshold,
+        "auto_routed": round(share, 4),
+        "accuracy_routed": round(accuracy, 4),
+    }
 
 
 def format_report(scores: dict[str, Any]) -> str:
@@ -78,7 +89,11 @@ def format_report(scores: dict[str, Any]) -> str:
             f"{label:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}"
         )
     matrix = scores["confusion_matrix"]
-    lines += ["", "confusion matrix (rows: true, columns: predicted)", " " * 10 + "".join(f"{l:>9}" for l in matrix["labels"])]
+    lines += [
+        "",
+        "confusion matrix (rows: true, columns: predicted)",
+        " " * 10 + "".join(f"{name:>9}" for name in matrix["labels"]),
+    ]
     for label, row in zip(matrix["labels"], matrix["rows_true_columns_predicted"], strict=True):
         lines.append(f"{label:<10}" + "".join(f"{n:>9}" for n in row))
     lines += ["", f"{'threshold':>10}{'auto-routed':>13}{'accuracy':>10}"]

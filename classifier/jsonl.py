@@ -70,12 +70,16 @@ def _parse(number: int, line: str, pending: list[tuple[Any, str, str | None]]) -
     except json.JSONDecodeError as error:
         return {"line": number, "error": f"line {number}: not valid JSON ({error.msg})"}
     if not isinstance(record, dict) or "text" not in record:
-        return {"line": number, "error": f"line {number}: expected an object with a \"text\" field"}
+        return {"line": number, "error": f'line {number}: expected an object with a "text" field'}
     record_id, text = record.get("id"), record["text"]
     if not isinstance(text, str):
-        return {"id": record_id, "line": number, "error": f"line {number}: \"text\" must be a string"}
+        return {"id": record_id, "line": number, "error": f'line {number}: "text" must be a string'}
     if not text.strip():
         return empty_result(record_id, "empty text")
-    note = f"text longer than {MAX_CHARS} characters; classified on the first {MAX_CHARS}" if len(text) > MAX_CHARS else None
+    note = (
+        f"text longer than {MAX_CHARS} characters; classified on the first {MAX_CHARS}"
+        if len(text) > MAX_CHARS
+        else None
+    )
     pending.append((record_id, text, note))
     return None

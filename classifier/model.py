@@ -75,7 +75,7 @@ def make_primary_pipeline(features: str, model: str, c: float = DEFAULT_C) -> Pi
     return Pipeline([("features", make_vectorizer(features)), ("classifier", calibrated)])
 
 
-class FeedbackClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
+class FeedbackClassifier(BaseEstimator, ClassifierMixin):
     """Predicts the department, the kind and secondary departments of a message."""
 
     def __init__(

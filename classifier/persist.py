@@ -102,9 +102,7 @@ def save_model(
         "libraries": library_versions(),
         "scores": scores,
     }
-    (directory / METADATA_FILE).write_text(
-        json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    (directory / METADATA_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
     if make_current:
         set_current(models_dir, version)
     return directory
@@ -122,9 +120,7 @@ def current_version_dir(models_dir: Path) -> Path:
     """The directory of the current model, or a ModelError saying how to make one."""
     pointer = models_dir / CURRENT_POINTER
     if not pointer.is_file():
-        raise ModelError(
-            f"no model found: {pointer} does not exist; build one with `{REBUILD_COMMAND}`"
-        )
+        raise ModelError(f"no model found: {pointer} does not exist; build one with `{REBUILD_COMMAND}`")
     return models_dir / pointer.read_text(encoding="utf-8").strip()
 
 
@@ -147,8 +143,7 @@ def load_model_dir(directory: Path, threshold: float | None = None) -> LoadedMod
         raise ModelError(f"model metadata {info_path} is unreadable ({error}); {fix}") from None
     if _sha256(model_path) != expected:
         raise ModelError(
-            f"model file {model_path} is corrupt (its checksum does not match "
-            f"{info_path.name}); {fix}"
+            f"model file {model_path} is corrupt (its checksum does not match {info_path.name}); {fix}"
         )
     try:
         untrusted = set(sio.get_untrusted_types(file=model_path)) - set(TRUSTED_TYPES)

@@ -38,7 +38,7 @@ def initialise() -> None:
 def _is_noise(token: str) -> bool:
     # Punctuation, spaces and symbols carry no routing signal; emoji do
     # (😡 vs 👍), so only drop tokens with no letter, digit or emoji in them.
-    return not any(ch.isalnum() or ord(ch) >= 0x2600 and not _is_cjk_punct(ch) for ch in token)
+    return not any(ch.isalnum() or (ord(ch) >= 0x2600 and not _is_cjk_punct(ch)) for ch in token)
 
 
 def _is_cjk_punct(ch: str) -> bool:
@@ -50,11 +50,7 @@ class JiebaTokenizer:
 
     def __call__(self, text: str) -> list[str]:
         initialise()
-        return [
-            token.lower()
-            for token in jieba.lcut(text[:MAX_CHARS], HMM=True)
-            if not _is_noise(token)
-        ]
+        return [token.lower() for token in jieba.lcut(text[:MAX_CHARS], HMM=True) if not _is_noise(token)]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JiebaTokenizer)

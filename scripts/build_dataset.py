@@ -33,9 +33,7 @@ def read_batches() -> list[Example]:
     examples = []
     for labels in sorted((DATA / "batches").glob("labels_*.tsv")):
         texts = {}
-        for line in labels.with_name(labels.name.replace("labels_", "batch_")).open(
-            encoding="utf-8"
-        ):
+        for line in labels.with_name(labels.name.replace("labels_", "batch_")).open(encoding="utf-8"):
             number, source_id, text = line.rstrip("\n").split("\t", 2)
             texts[number] = (source_id, text)
         for row, line in enumerate(labels.open(encoding="utf-8"), start=1):

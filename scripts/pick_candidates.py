@@ -47,7 +47,7 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7) -> None:
     for name in ("waimai_10k.csv", "online_shopping_9_cats.csv"):
         with (DATASETS / name).open(encoding="utf-8") as handle:
             rows.extend(csv.DictReader(handle))
-    seed_ids = {json.loads(l)["id"] for l in (DATASETS / "labeled_seed_1500.jsonl").open()}
+    seed_ids = {json.loads(line)["id"] for line in (DATASETS / "labeled_seed_1500.jsonl").open()}
     pool = []
     for row in rows:
         text = row["review"].strip()
@@ -74,10 +74,10 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7) -> None:
             picked.append(row)
             got += 1
 
-    take(neg + pos, int(total * 0.34), SALES_HINTS)   # sales is rarest: look for it
+    take(neg + pos, int(total * 0.34), SALES_HINTS)  # sales is rarest: look for it
     take(neg, int(total * 0.22), SERVICE_HINTS)
     take(neg, int(total * 0.26), None)
-    take(pos, total - len(picked), None)               # praise and suggestions -> none
+    take(pos, total - len(picked), None)  # praise and suggestions -> none
     rng.shuffle(picked)
     OUT.mkdir(parents=True, exist_ok=True)
     for b in range(first, first + n_batches):

@@ -244,11 +244,14 @@ class Repository:
             item.secondary = [{"label": s.label, "confidence": s.confidence} for s in secondary]
             item.model_version = model_version
             item.routed_queue = routed_queue
+            now = self._now()
             if untouched_by_people and item.status in EDITABLE_STATUSES:
                 item.final_queue = routed_queue
                 item.status = status
+                item.status_changed_by = "model"
                 item.choice_deadline = _utc(choice_deadline)
-            item.updated_at = self._now()
+                item.resolved_at = now if status == "resolved" else None
+            item.updated_at = now
             session.flush()
             return _feedback_record(item)
 

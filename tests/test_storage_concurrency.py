@@ -30,9 +30,7 @@ class Update(NamedTuple):
 
 def updates(update_id_offset: int = 0) -> list[Update]:
     """The same 200 messages from 10 customers; an offset redelivers them under new update ids."""
-    return [
-        Update(10_000 + n + update_id_offset, 500 + n % CUSTOMERS, n) for n in range(UPDATES)
-    ]
+    return [Update(10_000 + n + update_id_offset, 500 + n % CUSTOMERS, n) for n in range(UPDATES)]
 
 
 def record_all(repo: Repository, batch: list[Update]) -> list[int]:

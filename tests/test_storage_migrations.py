@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from storage.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
     check_schema,
     downgrade,
     head_revision,
@@ -107,7 +108,7 @@ def test_sqlite_engine_creates_its_directory_and_uses_wal_and_foreign_keys(
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
         assert path.exists()
     finally:
         engine.dispose()
@@ -125,14 +126,14 @@ def test_unreachable_postgres_names_host_and_port_but_not_password() -> None:
         assert "s3cret" not in message
         assert "***" in message
 
-        with pytest.raises(DatabaseUnavailable, match="127.0.0.1:1"):
+        with pytest.raises(DatabaseUnavailable, match=r"127\.0\.0\.1:1"):
             Repository(engine).get_customer(1)
     finally:
         engine.dispose()
 
 
 def test_upgrade_of_unreachable_database_says_so() -> None:
-    with pytest.raises(DatabaseUnavailable, match="127.0.0.1:1"):
+    with pytest.raises(DatabaseUnavailable, match=r"127\.0\.0\.1:1"):
         upgrade("postgresql+psycopg://postgres@127.0.0.1:1/feedbot?connect_timeout=2")
 
 

@@ -177,6 +177,25 @@ def test_classification_round_trip(repo: Repository) -> None:
     assert repo.get_item(item.id) == classified
 
 
+def test_routing_to_none_resolves_at_once(repo: Repository) -> None:
+    item = record(repo, 1, "thanks, all good!")
+    classified = repo.set_classification(
+        item.id,
+        predicted_label="none",
+        confidence=0.93,
+        kind="praise",
+        secondary=[],
+        model_version="m1",
+        routed_queue="none",
+        status="resolved",
+    )
+
+    assert (classified.final_queue, classified.status) == ("none", "resolved")
+    assert classified.resolved_at is not None
+    assert classified.status_changed_by == "model"
+    assert repo.open_items() == []
+
+
 def test_awaiting_customer_needs_a_choice_deadline(repo: Repository) -> None:
     item = record(repo, 1)
     with pytest.raises(ValueError, match="choice_deadline"):
@@ -290,7 +309,9 @@ def test_customer_choice_ends_the_wait(repo: Repository) -> None:
 def test_moving_to_none_resolves_the_item(repo: Repository) -> None:
     item = record(repo, 1, "hi there")
     routed(repo, item, "triage")
-    moved = repo.move_item(item.id, to_queue="none", actor=staff_actor(AGENT), source="staff_relabel")
+    moved = repo.move_item(
+        item.id, to_queue="none", actor=staff_actor(AGENT), source="staff_relabel"
+    )
 
     assert (moved.final_queue, moved.status) == ("none", "resolved")
     assert moved.resolved_at is not None
@@ -355,7 +376,8 @@ def test_malformed_ticket_numbers_are_refused(typed: str) -> None:
 def test_ticket_lookup(repo: Repository) -> None:
     item = record(repo, 1)
 
-    assert item.ticket == f"FB-{item.id:06d}"
+    assert item.ticket == f"FB-{item.id:06d}" == format_ticket(item.id)
+    assert format_ticket(7) == "FB-000007"
     assert repo.get_by_ticket(item.ticket) == item
     assert repo.get_by_ticket("FB-999999") is None
 
@@ -445,15 +467,17 @@ def test_expired_customer_choices_are_listed(repo: Repository) -> None:
 
 
 def test_queue_counts_per_final_queue_in_a_half_open_window(repo: Repository) -> None:
-    for n, (queue, hour) in enumerate(
-        [("sales", 0), ("sales", 5), ("product", 23), ("service", 24), ("none", 1)], start=1
-    ):
-        routed(repo, record(repo, n, received_at=T0 + timedelta(hours=hour)), queue)
+    arrivals = [("sales", 0), ("sales", 5), ("product", 23), ("service", 24), ("none", 1)]
+    items = []
+    for n, (queue, hour) in enumerate(arrivals, start=1):
+        items.append(record(repo, n, received_at=T0 + timedelta(hours=hour)))
+        routed(repo, items[-1], queue)
     record(repo, 99, received_at=T0)  # never classified: in no queue yet
+    repo.move_item(items[0].id, to_queue="service", actor=staff_actor(AGENT), source="import")
 
     counts = repo.queue_counts(T0, T0 + timedelta(hours=24))
 
-    assert counts == {"sales": 2, "product": 1, "service": 0, "triage": 0, "none": 1}
+    assert counts == {"sales": 1, "product": 1, "service": 1, "triage": 0, "none": 1}
 
 
 def test_forget_removes_text_but_keeps_counts(repo: Repository) -> None:

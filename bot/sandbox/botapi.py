@@ -65,8 +65,7 @@ _WEBHOOK_CONFLICT = ApiError(
 )
 _POLL_CONFLICT = ApiError(
     409,
-    "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running",
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
 )
 
 
@@ -260,9 +259,7 @@ class BotApi:
     def _new_media_message(self, chat: SandboxChat, params: Params) -> JSONDict:
         message = self._new_bot_message(chat, params)
         caption = params.get_str("caption") or ""
-        formatted = _format(
-            caption, params.get_str("parse_mode"), params.get_json("caption_entities")
-        )
+        formatted = _format(caption, params.get_str("parse_mode"), params.get_json("caption_entities"))
         if utf16_len(formatted.text) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
         if formatted.text:
@@ -271,9 +268,7 @@ class BotApi:
             message["caption_entities"] = formatted.entities
         return message
 
-    def _send_media(
-        self, chat: SandboxChat, method: str, message: JSONDict, params: Params
-    ) -> JSONDict:
+    def _send_media(self, chat: SandboxChat, method: str, message: JSONDict, params: Params) -> JSONDict:
         markup, inline = _reply_markup(params)
         if inline is not None:
             message["reply_markup"] = inline
@@ -289,9 +284,7 @@ class BotApi:
                 size = image_size(upload.data)
                 if size is None:
                     raise bad_request("IMAGE_PROCESS_FAILED")
-                return state.store_file(
-                    "photo", upload.data, extension="jpg", width=size[0], height=size[1]
-                )
+                return state.store_file("photo", upload.data, extension="jpg", width=size[0], height=size[1])
             name = upload.filename or "file"
             extension = name.rsplit(".", 1)[-1] if "." in name else "bin"
             return state.store_file(
@@ -467,9 +460,7 @@ class BotApi:
         query_id = params.require_str("callback_query_id", "QUERY_ID_INVALID")
         query = self.state.callback_queries.get(query_id)
         if query is None or query.answer is not None:
-            raise bad_request(
-                "query is too old and response timeout expired or query ID is invalid"
-            )
+            raise bad_request("query is too old and response timeout expired or query ID is invalid")
         text = params.get_str("text")
         if text is not None and utf16_len(text) > MAX_CALLBACK_ANSWER_LENGTH:
             raise bad_request("MESSAGE_TOO_LONG")
@@ -567,9 +558,7 @@ def _commands_key(params: Params) -> str:
     return json.dumps(scope, sort_keys=True) + "|" + (params.get_str("language_code") or "")
 
 
-def _reply_markup(
-    params: Params, *, inline_only: bool = False
-) -> tuple[JSONDict | None, JSONDict | None]:
+def _reply_markup(params: Params, *, inline_only: bool = False) -> tuple[JSONDict | None, JSONDict | None]:
     """The markup as sent (for the control API) and the inline keyboard a Message carries."""
     markup = params.get_json("reply_markup", "reply keyboard markup")
     if markup is None:
@@ -601,12 +590,8 @@ def _check_inline_keyboard(rows: Any) -> None:
             actions = [key for key in _BUTTON_ACTIONS if key in button]
             if not actions:
                 raise bad_request(
-                    "can't parse inline keyboard button: "
-                    "Text buttons are unallowed in the inline keyboard"
+                    "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
                 )
             data = button.get("callback_data")
-            if (
-                data is not None
-                and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES
-            ):
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
                 raise bad_request("BUTTON_DATA_INVALID")

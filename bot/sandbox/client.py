@@ -166,9 +166,7 @@ class SandboxClient:
 
     # --- plumbing --------------------------------------------------------------
 
-    def _call(
-        self, verb: str, path: str, body: JSONDict | None = None, query: JSONDict | None = None
-    ) -> Any:
+    def _call(self, verb: str, path: str, body: JSONDict | None = None, query: JSONDict | None = None) -> Any:
         params = {k: v for k, v in (query or {}).items() if v is not None}
         payload = None if body is None else {k: v for k, v in body.items() if v is not None}
         response = self._http.request(verb, f"/control{path}", json=payload, params=params)
@@ -197,9 +195,7 @@ class SandboxClient:
             time.sleep(POLL_INTERVAL)
 
     @staticmethod
-    async def _wait_async(
-        probe: Callable[[], T | None], describe: Callable[[], str], timeout: float
-    ) -> T:
+    async def _wait_async(probe: Callable[[], T | None], describe: Callable[[], str], timeout: float) -> T:
         # Each probe is a blocking HTTP call, so it runs in a thread: the bot under
         # test shares this event loop and must keep running while we wait.
         deadline = time.monotonic() + timeout
@@ -408,19 +404,13 @@ class SandboxClient:
             },
         )
 
-    def send_sticker(
-        self, user_id: int, *, emoji: str = "👍", chat_id: int | None = None
-    ) -> Injected:
+    def send_sticker(self, user_id: int, *, emoji: str = "👍", chat_id: int | None = None) -> Injected:
         """The customer sends a sticker."""
         return self._inject("/stickers", {"user_id": user_id, "emoji": emoji, "chat_id": chat_id})
 
-    def send_voice(
-        self, user_id: int, *, duration: int = 3, chat_id: int | None = None
-    ) -> Injected:
+    def send_voice(self, user_id: int, *, duration: int = 3, chat_id: int | None = None) -> Injected:
         """The customer sends a voice note."""
-        return self._inject(
-            "/voices", {"user_id": user_id, "duration": duration, "chat_id": chat_id}
-        )
+        return self._inject("/voices", {"user_id": user_id, "duration": duration, "chat_id": chat_id})
 
     def send_location(
         self, user_id: int, latitude: float, longitude: float, *, chat_id: int | None = None
@@ -544,9 +534,7 @@ class SandboxClient:
             lambda: f"callback query {callback_query_id} was not answered",
         )
 
-    def _calls_probe(
-        self, method: str, count: int
-    ) -> tuple[Callable[[], int | None], Callable[[], str]]:
+    def _calls_probe(self, method: str, count: int) -> tuple[Callable[[], int | None], Callable[[], str]]:
         def probe() -> int | None:
             seen = self.call_count(method)
             return seen if seen >= count else None
@@ -571,9 +559,7 @@ class SandboxClient:
         """wait_for_messages without blocking the event loop."""
         return await self._wait_async(*self._messages_probe(chat_id, count), timeout=timeout)
 
-    def wait_for_edits(
-        self, chat_id: int, count: int = 1, timeout: float = DEFAULT_WAIT
-    ) -> list[Edit]:
+    def wait_for_edits(self, chat_id: int, count: int = 1, timeout: float = DEFAULT_WAIT) -> list[Edit]:
         """Wait until the bot has made at least `count` edits in the chat."""
         return self._wait(*self._edits_probe(chat_id, count), timeout=timeout)
 
@@ -583,9 +569,7 @@ class SandboxClient:
         """wait_for_edits without blocking the event loop."""
         return await self._wait_async(*self._edits_probe(chat_id, count), timeout=timeout)
 
-    def wait_for_callback_answer(
-        self, callback_query_id: str, timeout: float = DEFAULT_WAIT
-    ) -> JSONDict:
+    def wait_for_callback_answer(self, callback_query_id: str, timeout: float = DEFAULT_WAIT) -> JSONDict:
         """Wait until the bot answered this button press; returns the answer."""
         return self._wait(*self._answer_probe(callback_query_id), timeout=timeout)
 
@@ -599,9 +583,7 @@ class SandboxClient:
         """Wait until the bot called `method` at least `count` times; returns the count."""
         return self._wait(*self._calls_probe(method, count), timeout=timeout)
 
-    async def wait_for_calls_async(
-        self, method: str, count: int = 1, timeout: float = DEFAULT_WAIT
-    ) -> int:
+    async def wait_for_calls_async(self, method: str, count: int = 1, timeout: float = DEFAULT_WAIT) -> int:
         """wait_for_calls without blocking the event loop."""
         return await self._wait_async(*self._calls_probe(method, count), timeout=timeout)
 

@@ -202,9 +202,7 @@ class ControlApi:
         everyone = request.query.get("include_customer", "").lower() in ("1", "true")
         records = self.state.chat_messages(chat_id, from_bot_only=not everyone)
         edits = [edit.to_json() for edit in self.state.edits if edit.chat_id == chat_id]
-        return web.json_response(
-            {"messages": [record.to_json() for record in records], "edits": edits}
-        )
+        return web.json_response({"messages": [record.to_json() for record in records], "edits": edits})
 
     async def chat_actions(self, request: web.Request) -> web.Response:
         chat_id = _path_int(request, "chat_id")
@@ -353,9 +351,7 @@ class ControlApi:
         stored = self.state.files.get(request.match_info["file_id"])
         if stored is None:
             raise ControlError("unknown file_id", status=404)
-        return web.Response(
-            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
-        )
+        return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
 
     # --- faults and call accounting --------------------------------------------
 

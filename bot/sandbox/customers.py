@@ -193,9 +193,7 @@ def send_voice(
     state: SandboxState, *, user_id: int, chat_id: int | None = None, duration: int = 3
 ) -> Injected:
     """A customer sends a voice note (placeholder Ogg bytes)."""
-    stored = state.store_file(
-        "voice", make_ogg_stub(duration), extension="oga", mime_type="audio/ogg"
-    )
+    stored = state.store_file("voice", make_ogg_stub(duration), extension="oga", mime_type="audio/ogg")
     voice = {
         "file_id": stored.file_id,
         "file_unique_id": stored.file_unique_id,
@@ -265,9 +263,7 @@ def edit_message(state: SandboxState, *, chat_id: int, message_id: int, text: st
     return Injected(update_id, chat_id, message_id)
 
 
-def press_button(
-    state: SandboxState, *, user_id: int, chat_id: int, message_id: int, data: str
-) -> Injected:
+def press_button(state: SandboxState, *, user_id: int, chat_id: int, message_id: int, data: str) -> Injected:
     """A customer presses an inline button with this callback_data on a bot message."""
     user = state.user(user_id)
     record = state.message(chat_id, message_id)
@@ -278,9 +274,7 @@ def press_button(
     if data not in datas:
         raise ControlError(f"message {message_id} has no button with callback_data {data!r}")
     query_id = str(secrets.randbits(62))
-    state.callback_queries[query_id] = CallbackQueryRecord(
-        query_id, user_id, chat_id, message_id, data
-    )
+    state.callback_queries[query_id] = CallbackQueryRecord(query_id, user_id, chat_id, message_id, data)
     query = {
         "id": query_id,
         "from": user.to_json(),

@@ -8,9 +8,7 @@ from typing import Any
 class ApiError(Exception):
     """A Bot API error answer: HTTP status, Telegram's description and optional parameters."""
 
-    def __init__(
-        self, status: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description

@@ -195,9 +195,7 @@ class _HtmlParser:
             else:
                 self._start_tag(begin)
         if self.stack:
-            raise EntityParseError(
-                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
-            )
+            raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"')
         return FormattedText("".join(self.out), _sorted(self.entities))
 
     def _start_tag(self, begin: int) -> None:

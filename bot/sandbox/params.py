@@ -29,9 +29,7 @@ class Upload:
 class Params:
     """The parameters of one Bot API call."""
 
-    def __init__(
-        self, values: Mapping[str, Any], uploads: Mapping[str, Upload] | None = None
-    ) -> None:
+    def __init__(self, values: Mapping[str, Any], uploads: Mapping[str, Upload] | None = None) -> None:
         self._values = dict(values)
         self._uploads = dict(uploads or {})
 

@@ -41,9 +41,7 @@ class SandboxServer:
         # Binding here, in the caller's thread, makes port 0 resolve before start() returns.
         sock = socket.create_server((host, port))
         bound_host, bound_port = sock.getsockname()[:2]
-        self._thread = threading.Thread(
-            target=self._serve, args=(sock,), name="sandbox-server", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, args=(sock,), name="sandbox-server", daemon=True)
         self._thread.start()
         if not self._ready.wait(THREAD_TIMEOUT):
             raise RuntimeError("the sandbox server did not start in time")
@@ -108,9 +106,7 @@ class SandboxServer:
 
 def serve_forever(host: str = "127.0.0.1", port: int = 8081, **config: Any) -> None:
     """Run the sandbox in the foreground until interrupted (the `feedbot sandbox` command)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Sandbox(**config).build_app()
     base = f"http://{host}:{port}"
 

@@ -153,9 +153,7 @@ class Sandbox:
         stored = self.state.files_by_path.get(request.match_info["file_path"])
         if stored is None:
             return _error_response(_NOT_FOUND)
-        return web.Response(
-            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
-        )
+        return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
 
 
 def create_app(**config: Any) -> web.Application:

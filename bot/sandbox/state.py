@@ -344,9 +344,7 @@ class SandboxState:
     def _clear(self) -> None:
         token = self.configured_token
         self.token: str | None = token
-        self.bot = BotProfile(
-            _bot_id(token) if token else 0, self.bot_first_name, self.bot_username
-        )
+        self.bot = BotProfile(_bot_id(token) if token else 0, self.bot_first_name, self.bot_username)
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, SandboxChat] = {}
         self.messages: dict[tuple[int, int], MessageRecord] = {}
@@ -400,9 +398,7 @@ class SandboxState:
             raise ControlError("user ids are positive")
         if user_id in self.users:
             raise ControlError(f"user {user_id} already exists", status=409)
-        user = SandboxUser(
-            user_id, first_name, last_name, username, language_code, started_bot=started_bot
-        )
+        user = SandboxUser(user_id, first_name, last_name, username, language_code, started_bot=started_bot)
         self.users[user_id] = user
         self.chats[user_id] = SandboxChat(user_id, "private", owner=user, member_ids={user_id})
         return user
@@ -566,9 +562,7 @@ class SandboxState:
 
     # --- faults and call accounting --------------------------------------------
 
-    def add_fault(
-        self, *, method: str, kind: str, count: int, retry_after: int, delay: float
-    ) -> Fault:
+    def add_fault(self, *, method: str, kind: str, count: int, retry_after: int, delay: float) -> Fault:
         """Schedule a fault for the next `count` calls."""
         if kind not in FAULT_KINDS:
             raise ControlError(f"kind must be one of {', '.join(FAULT_KINDS)}")

@@ -56,9 +56,7 @@ class WebhookSender:
         failures = 0
         while True:
             hook = self.state.webhook
-            pending = (
-                self.state.deliverable_updates(hook.allowed_updates, 1) if hook is not None else []
-            )
+            pending = self.state.deliverable_updates(hook.allowed_updates, 1) if hook is not None else []
             if hook is None or not pending:
                 failures = 0
                 await self.notifier.wait(IDLE_RECHECK)
@@ -68,9 +66,7 @@ class WebhookSender:
             if error is None:
                 failures = 0
                 hook.delivered += 1
-                self.state.updates = [
-                    u for u in self.state.updates if u["update_id"] != update["update_id"]
-                ]
+                self.state.updates = [u for u in self.state.updates if u["update_id"] != update["update_id"]]
                 continue
             failures += 1
             hook.last_error_date = now()

@@ -1,0 +1,1 @@
+"""Telegram handlers: thin async functions that parse an update, call the service and reply."""
