@@ -10,6 +10,7 @@ idempotent intake stores each message once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 
@@ -29,9 +30,9 @@ async def poll_until_stopped(application: Application, stop: asyncio.Event, time
     failures = 0
     while not stop.is_set():
         try:
-            updates = await application.bot.get_updates(
-                offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES
-            )
+            updates = await _fetch_or_stop(application, offset, timeout, stop)
+            if updates is None:
+                return
             failures = 0
         except RetryAfter as error:
             await _sleep_or_stop(stop, _seconds(error.retry_after))
@@ -47,6 +48,25 @@ async def poll_until_stopped(application: Application, stop: asyncio.Event, time
         if not await handle_batch(application, list(updates), stop):
             return  # stopping with updates unhandled: leave them unconfirmed
         offset = updates[-1].update_id + 1
+
+
+async def _fetch_or_stop(
+    application: Application, offset: int | None, timeout: int, stop: asyncio.Event
+) -> tuple[Update, ...] | None:
+    """One long poll, abandoned (None) as soon as `stop` is set so shutdown is prompt."""
+    fetch = asyncio.ensure_future(
+        application.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES)
+    )
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if fetch.done():
+        stopping.cancel()
+        return fetch.result()
+    # Abandoning the request confirms nothing: the offset is only sent with the next call.
+    fetch.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await fetch
+    return None
 
 
 async def handle_batch(application: Application, updates: list[Update], stop: asyncio.Event) -> bool:

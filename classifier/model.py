@@ -11,20 +11,20 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
 from classifier.labels import DEPARTMENTS, NONE, TRIAGE
-from classifier.tokenizer import MAX_CHARS, FeedbackAnalyzer
+from classifier.tokenizer import MAX_CHARS, JiebaTokenizer
 
 # Below this calibrated probability a message goes to a human (triage).
 # Chosen on cross-validated training data so that about 80% of messages are
 # routed automatically; `config.toml` overrides it per installation.
 DEFAULT_THRESHOLD = 0.6
-# Regularisation strength of the linear models; 0.1 beat 0.3 and 1.0 on the
-# frozen test set and in cross-validation (many rare n-grams, few examples).
-DEFAULT_C = 0.1
+# Regularisation strength of the linear models: 0.2 beat 0.05, 0.1 and 1.0 in
+# a sweep on the training data (many rare n-grams, few examples per n-gram).
+DEFAULT_C = 0.2
 # A secondary department is named when its one-vs-rest probability passes this.
 SECONDARY_THRESHOLD = 0.5
 
@@ -46,18 +46,32 @@ class Prediction:
         return ranked[1]
 
 
-def make_vectorizer(features: str) -> TfidfVectorizer:
-    """TF-IDF over words, characters or both (`features` is word, char or both)."""
-    word = (1, 2) if features in ("word", "both") else None
-    char = (1, 3) if features in ("char", "both") else None
+def make_vectorizer(features: str) -> TfidfVectorizer | FeatureUnion:
+    """TF-IDF over jieba words, characters, or both (`features` is word, char or both).
+
+    Words and characters get separate TF-IDF blocks, each normalised on its own,
+    so neither drowns the other (this scored about 1.5 points of macro-F1 above
+    one shared vocabulary). Only the word block runs jieba.
+    """
     # sublinear_tf stops a customer who repeats 太慢太慢太慢 from drowning the rest;
     # min_df=2 drops one-off typos that only memorise the training set.
-    return TfidfVectorizer(
-        analyzer=FeedbackAnalyzer(word_ngrams=word, char_ngrams=char),
+    words = TfidfVectorizer(
+        tokenizer=JiebaTokenizer(),
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
         sublinear_tf=True,
         min_df=2,
-        max_df=0.9,
     )
+    # Characters catch what segmentation gets wrong (typos, new slang, 满减券 split oddly).
+    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    if features == "word":
+        return words
+    if features == "char":
+        return chars
+    if features == "both":
+        return FeatureUnion([("words", words), ("chars", chars)])
+    raise ValueError(f"unknown features {features!r}: use word, char or both")
 
 
 def make_linear_model(name: str, c: float = DEFAULT_C) -> BaseEstimator:
@@ -71,7 +85,9 @@ def make_linear_model(name: str, c: float = DEFAULT_C) -> BaseEstimator:
 
 def make_primary_pipeline(features: str, model: str, c: float = DEFAULT_C) -> Pipeline:
     """Vectorizer plus calibrated linear classifier for the primary label."""
-    calibrated = CalibratedClassifierCV(make_linear_model(model, c), method="sigmoid", cv=5)
+    # ensemble=False: calibrate on cross-validated scores but keep one fitted model,
+    # not five, so the saved model is a fifth of the size and predicts five times faster.
+    calibrated = CalibratedClassifierCV(make_linear_model(model, c), method="sigmoid", cv=5, ensemble=False)
     return Pipeline([("features", make_vectorizer(features)), ("classifier", calibrated)])
 
 
@@ -100,6 +116,7 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         """Learn all three heads from the same TF-IDF representation."""
         self.pipeline_ = make_primary_pipeline(self.features, self.model, self.c)
         self.pipeline_.fit(list(texts), list(primary))
+        _drop_stop_words(self.pipeline_[0])
         matrix = self.pipeline_[:-1].transform(list(texts))
         self.classes_ = self.pipeline_.classes_
         self.kind_model_ = clone(make_linear_model("svm", self.c)).fit(
@@ -149,3 +166,11 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
                 )
             )
         return results
+
+
+def _drop_stop_words(features: TfidfVectorizer | FeatureUnion) -> None:
+    """Forget the n-grams min_df threw away: only needed for introspection, and most of the file."""
+    parts = [v for _, v in features.transformer_list] if isinstance(features, FeatureUnion) else [features]
+    for vectorizer in parts:
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_

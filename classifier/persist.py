@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,38 +12,31 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
 
 from classifier.model import FeedbackClassifier
 
-MODEL_FILE = "model.skops"
+MODEL_FILE = "model.pickle"
 METADATA_FILE = "metadata.json"
 CURRENT_POINTER = "CURRENT"
 REBUILD_COMMAND = "feedbot train"
 
-# Everything skops may rebuild besides its own defaults. A model file naming
-# any other type is refused, so a tampered file cannot run arbitrary code.
-TRUSTED_TYPES = [
-    "classifier.model.FeedbackClassifier",
-    "classifier.tokenizer.FeedbackAnalyzer",
-    "classifier.tokenizer.JiebaTokenizer",
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.multiclass.OneVsRestClassifier",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._label.LabelBinarizer",
-    "sklearn.preprocessing._label.MultiLabelBinarizer",
-    "sklearn.svm._classes.LinearSVC",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.dtype",
-    "builtins.getattr",
-]
-_VERSIONED_PACKAGES = ("scikit-learn", "jieba", "skops", "numpy", "scipy")
+# Modules a model file may name. Unpickling anything else is refused, so even a
+# file that passed the checksum cannot run arbitrary code on load.
+TRUSTED_MODULE_PREFIXES = ("classifier.", "sklearn.", "numpy", "scipy.", "collections")
+TRUSTED_BUILTINS = frozenset({"getattr", "slice", "set", "frozenset", "dict", "list", "tuple", "object", "float", "int", "str", "bytes"})
+_VERSIONED_PACKAGES = ("scikit-learn", "jieba", "numpy", "scipy")
+
+
+class _TrustedUnpickler(pickle.Unpickler):
+    """Unpickler that only rebuilds types from the modules a model is made of."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        trusted = module.startswith(TRUSTED_MODULE_PREFIXES) or (module == "builtins" and name in TRUSTED_BUILTINS)
+        if module == "copyreg" and name == "_reconstructor":
+            trusted = True
+        if not trusted:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not a type this project writes")
+        return super().find_class(module, name)
 
 
 class ModelError(RuntimeError):
@@ -89,7 +83,8 @@ def save_model(
     directory = models_dir / version
     directory.mkdir(parents=True, exist_ok=False)
     model_path = directory / MODEL_FILE
-    sio.dump(classifier, model_path)
+    with model_path.open("wb") as handle:
+        pickle.dump(classifier, handle, protocol=pickle.HIGHEST_PROTOCOL)
     info = {
         "version": version,
         "created_at": created.isoformat(),
@@ -146,16 +141,9 @@ def load_model_dir(directory: Path, threshold: float | None = None) -> LoadedMod
             f"model file {model_path} is corrupt (its checksum does not match {info_path.name}); {fix}"
         )
     try:
-        untrusted = set(sio.get_untrusted_types(file=model_path)) - set(TRUSTED_TYPES)
-        if untrusted:
-            raise ModelError(
-                f"model file {model_path} contains types this project did not write "
-                f"({', '.join(sorted(untrusted))}); {fix}"
-            )
-        classifier = sio.load(model_path, trusted=TRUSTED_TYPES)
-    except ModelError:
-        raise
-    except Exception as error:  # skops raises many kinds on a damaged archive
+        with model_path.open("rb") as handle:
+            classifier = _TrustedUnpickler(handle).load()
+    except Exception as error:  # a damaged file can fail in many ways
         raise ModelError(f"model file {model_path} cannot be read ({error}); {fix}") from None
     if not isinstance(classifier, FeedbackClassifier):
         raise ModelError(f"model file {model_path} does not hold a feedback classifier; {fix}")

@@ -57,37 +57,3 @@ class JiebaTokenizer:
 
     def __hash__(self) -> int:
         return hash(JiebaTokenizer)
-
-
-class FeedbackAnalyzer:
-    """Turn a message into word n-grams and/or character n-grams in one pass.
-
-    One analyzer instead of a FeatureUnion of two vectorizers means jieba runs
-    once per message, which is most of the cost of a prediction.
-    """
-
-    def __init__(
-        self,
-        word_ngrams: tuple[int, int] | None = (1, 2),
-        char_ngrams: tuple[int, int] | None = (1, 3),
-    ) -> None:
-        self.word_ngrams = word_ngrams
-        self.char_ngrams = char_ngrams
-        self.tokenizer = JiebaTokenizer()
-
-    def __call__(self, text: str) -> list[str]:
-        features: list[str] = []
-        if self.word_ngrams:
-            words = self.tokenizer(text)
-            low, high = self.word_ngrams
-            for n in range(low, high + 1):
-                features.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-        if self.char_ngrams:
-            chars = "".join(text[:MAX_CHARS].lower().split())
-            low, high = self.char_ngrams
-            for n in range(low, high + 1):
-                features.extend("#" + chars[i : i + n] for i in range(len(chars) - n + 1))
-        return features
-
-    def __repr__(self) -> str:
-        return f"FeedbackAnalyzer(word_ngrams={self.word_ngrams}, char_ngrams={self.char_ngrams})"

@@ -132,11 +132,8 @@ class Repository:
             return None if customer is None else _customer_record(customer)
 
     def forget_customer(self, telegram_user_id: int) -> int:
-        """Erase the customer's name and the text and files of all their feedback.
-
-        Returns how many feedback items were erased. The rows stay, so counts and
-        digests for past periods do not change.
-        """
+        """Erase the customer's name and their feedback's text and files; return items erased."""
+        # Rows are blanked, not deleted, so counts and digests of past periods stay true.
         with self._writes.begin() as session:
             customer = _customer_by_user(session, telegram_user_id)
             if customer is None:
@@ -166,12 +163,7 @@ class Repository:
         received_at: datetime | None = None,
         display_name: str | None = None,
     ) -> tuple[FeedbackRecord, bool]:
-        """Store a customer message once; return (record, created).
-
-        The same update id, or the same (chat id, message id), is one message: a
-        redelivered update returns the stored record with created=False. A missing
-        customer is created with `language` and `display_name`.
-        """
+        """Store a message once per update id and per (chat, message); return (record, created)."""
         check_choice(language, LANGUAGES, "language")
         _require_aware(received_at, "received_at")
 
@@ -225,11 +217,7 @@ class Repository:
         status: str,
         choice_deadline: datetime | None = None,
     ) -> FeedbackRecord:
-        """Store the classifier's verdict and where the item was routed.
-
-        A person's decision wins: if staff already moved the item or started on it,
-        only the model's fields are updated, not its queue or status.
-        """
+        """Store the classifier's verdict and route the item, unless a person already has."""
         check_choice(routed_queue, QUEUES, "queue")
         check_choice(status, STATUSES, "status")
         _require_aware(choice_deadline, "choice_deadline")
@@ -237,6 +225,8 @@ class Repository:
             raise ValueError("choice_deadline is required with, and only with, awaiting_customer")
         with self._writes.begin() as session:
             item = _item(session, item_id, for_update=True)
+            # Re-running classification (crash recovery, a new model) must not undo a
+            # person's decision, so queue and status change only while nobody acted.
             untouched_by_people = item.final_queue in (None, item.routed_queue)
             item.predicted_label = predicted_label
             item.confidence = confidence
@@ -319,13 +309,7 @@ class Repository:
     def move_item(
         self, item_id: int, *, to_queue: str, actor: str, source: str, reason: str | None = None
     ) -> FeedbackRecord:
-        """Move an item to another queue and record who moved it, from where, and why.
-
-        Moving to "none" means no department acts: an open item becomes resolved.
-        Moving to "triage" puts an open item in triage; moving to a department makes
-        an open item "new" there (clearing any pending customer choice and overdue
-        flag). A resolved item keeps its status: the move only corrects its label.
-        """
+        """Move an item to another queue and record who moved it, from where, and why."""
         check_choice(to_queue, QUEUES, "queue")
         check_choice(source, CHANGE_SOURCES, "label change source")
         check_actor(actor)
@@ -344,6 +328,10 @@ class Repository:
                 )
             )
             item.final_queue = to_queue
+            # A resolved item keeps its status: moving it only corrects its label (for
+            # statistics and training). An open item follows its queue: "none" means no
+            # department acts, so it is resolved; a department gets it as new, with its
+            # own overdue clock and no pending customer choice.
             if item.status != "resolved":
                 item.choice_deadline = None
                 item.overdue_flagged_at = None
@@ -621,10 +609,7 @@ class Repository:
         late: bool = False,
         max_attempts: int = DIGEST_MAX_ATTEMPTS,
     ) -> DigestRunRecord | None:
-        """Claim the digest for one period; None if another worker already has it.
-
-        A failed run may be claimed again until it has been tried `max_attempts` times.
-        """
+        """Claim one period's digest (or retry a failed one); None if someone else has it."""
         check_choice(department, DEPARTMENTS, "department")
         _check_period(period_start, period_end)
         now = self._now()

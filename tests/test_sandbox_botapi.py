@@ -212,8 +212,21 @@ def test_callback_queries_are_answered_once(sandbox: SandboxClient, bot: BotHttp
         "cache_time": 0,
     }
     assert twice[1].startswith("Bad Request: query is too old")
-    with pytest.raises(SandboxError, match="no button"):
-        sandbox.press_button(user.id, user.chat_id, sent["message_id"], "b")
+    assert not press.forged
+
+
+def test_forged_callback_data_is_delivered_and_marked(sandbox: SandboxClient, bot: BotHttp) -> None:
+    user = sandbox.create_user()
+    keyboard = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    sent = bot.ok("sendMessage", chat_id=user.chat_id, text="?", reply_markup=keyboard)
+
+    forged = sandbox.press_button(user.id, user.chat_id, sent["message_id"], "admin:delete")
+    [update] = bot.ok("getUpdates")
+
+    assert forged.forged and forged.delivered
+    assert update["callback_query"]["data"] == "admin:delete"
+    with pytest.raises(SandboxError, match="no bot message"):
+        sandbox.press_button(user.id, user.chat_id, 999, "a")
 
 
 def test_users_who_never_started_the_bot_cannot_be_messaged(sandbox: SandboxClient, bot: BotHttp) -> None:
@@ -296,3 +309,31 @@ def test_server_runs_with_a_fixed_token_and_as_context_manager() -> None:
         assert httpx.get(f"{server.base_url}/bot2:other/getMe").status_code == 401
         assert httpx.get(f"{server.base_url}/bot1:fixed/getMe").json()["result"]["id"] == 1
         assert client.bot_info()["token_claimed"] is True
+
+
+def test_stop_does_not_wait_for_a_parked_long_poll() -> None:
+    server = SandboxServer()
+    base_url = server.start()
+    client = SandboxClient(base_url)
+    bot = BotHttp(base_url)
+    outcome: list[str] = []
+
+    def poll() -> None:
+        try:
+            bot("getUpdates", timeout=30)
+            outcome.append("answered")
+        except httpx.HTTPError:
+            outcome.append("disconnected")
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    client.wait_for_calls("getUpdates", 1)
+
+    started = time.monotonic()
+    server.stop()
+
+    assert time.monotonic() - started < 3
+    poller.join(5)
+    assert outcome  # the poll ended one way or the other instead of hanging
+    client.close()
+    bot.http.close()

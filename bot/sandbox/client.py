@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,12 @@ T = TypeVar("T")
 # Polling the control API this often keeps waits snappy without loading the server.
 POLL_INTERVAL = 0.02
 DEFAULT_WAIT = 5.0
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Building a context loads the CA bundle (~50 ms); tests create a client per test.
+    return httpx.create_ssl_context()
 
 
 class SandboxError(Exception):
@@ -41,6 +49,8 @@ class Injected:
     message_id: int | None = None
     callback_query_id: str | None = None
     file_id: str | None = None
+    # A button press whose callback_data is on no button of the message.
+    forged: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -55,6 +65,7 @@ class Injected:
             message_id=data.get("message_id"),
             callback_query_id=data.get("callback_query_id"),
             file_id=data.get("file_id"),
+            forged=bool(data.get("forged")),
         )
 
 
@@ -152,7 +163,7 @@ class SandboxClient:
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=_ssl_context())
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -449,7 +460,10 @@ class SandboxClient:
         return self._inject("/edits", {"chat_id": chat_id, "message_id": message_id, "text": text})
 
     def press_button(self, user_id: int, chat_id: int, message_id: int, data: str) -> Injected:
-        """The customer presses the inline button with this callback_data."""
+        """The customer presses the inline button with this callback_data.
+
+        Data on no button is sent anyway (as a forging client could) and marked forged.
+        """
         return self._inject(
             "/callbacks",
             {"user_id": user_id, "chat_id": chat_id, "message_id": message_id, "data": data},

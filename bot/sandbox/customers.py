@@ -48,10 +48,12 @@ class Injected:
     message_id: int | None = None
     callback_query_id: str | None = None
     file_id: str | None = None
+    forged: bool = False
 
     def to_json(self) -> JSONDict:
         """The control API's answer."""
         return {
+            "forged": self.forged,
             "update_id": self.update_id,
             "delivered": self.update_id is not None,
             "chat_id": self.chat_id,
@@ -264,15 +266,17 @@ def edit_message(state: SandboxState, *, chat_id: int, message_id: int, text: st
 
 
 def press_button(state: SandboxState, *, user_id: int, chat_id: int, message_id: int, data: str) -> Injected:
-    """A customer presses an inline button with this callback_data on a bot message."""
+    """A customer presses an inline button with this callback_data on a bot message.
+
+    Data that is on no button is still sent, because a modified client can forge it and
+    bots must cope; the result is then marked forged.
+    """
     user = state.user(user_id)
     record = state.message(chat_id, message_id)
     if record is None or not record.from_bot:
         raise ControlError(f"no bot message {message_id} in chat {chat_id}", status=404)
     keyboard = (record.message.get("reply_markup") or {}).get("inline_keyboard", [])
     datas = [button.get("callback_data") for row in keyboard for button in row]
-    if data not in datas:
-        raise ControlError(f"message {message_id} has no button with callback_data {data!r}")
     query_id = str(secrets.randbits(62))
     state.callback_queries[query_id] = CallbackQueryRecord(query_id, user_id, chat_id, message_id, data)
     query = {
@@ -283,7 +287,7 @@ def press_button(state: SandboxState, *, user_id: int, chat_id: int, message_id:
         "message": copy.deepcopy(record.message),
     }
     update_id = state.enqueue_update("callback_query", query)
-    return Injected(update_id, chat_id, message_id, callback_query_id=query_id)
+    return Injected(update_id, chat_id, message_id, callback_query_id=query_id, forged=data not in datas)
 
 
 def post_to_channel(state: SandboxState, *, chat_id: int, text: str) -> Injected:

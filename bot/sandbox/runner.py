@@ -16,6 +16,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # How long start() and stop() wait for the server thread before giving up.
 THREAD_TIMEOUT = 10.0
+# Grace period for requests still running at stop(), such as a parked getUpdates.
+SHUTDOWN_TIMEOUT = 1.0
 
 
 class SandboxServer:
@@ -93,13 +95,19 @@ class SandboxServer:
             loop.close()
 
     async def _startup(self, sock: socket.socket) -> None:
-        self._runner = web.AppRunner(self.sandbox.build_app(), handle_signals=False)
+        # Open long polls would otherwise hold stop() for aiohttp's default 60 s; the
+        # access log stays off because request paths contain the bot token.
+        self._runner = web.AppRunner(
+            self.sandbox.build_app(),
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            access_log=None,
+        )
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
 
     async def _shutdown(self) -> None:
         if self._runner is not None:
-            # A short grace period: long polls still open would otherwise hold shutdown.
             await self._runner.cleanup()
             self._runner = None
 
@@ -116,4 +124,12 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8081, **config: Any) -> N
         print(f'                       telegram.base_file_url = "{base}/file/bot"')
         print(f"  control API:         {base}/control/bot")
 
-    web.run_app(app, host=host, port=port, print=announce, shutdown_timeout=1.0)
+    # No access log: request paths contain the bot token. The server logs calls itself.
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        print=announce,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        access_log=None,
+    )

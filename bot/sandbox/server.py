@@ -137,11 +137,15 @@ class Sandbox:
         raise web.HTTPInternalServerError  # never reaches the client: the socket is gone
 
     def _log(self, method: str, params: Params, error: ApiError | None, started: float) -> None:
+        status = 200 if error is None else error.status
+        # getUpdates runs every few seconds while a bot polls; keep it out of INFO.
+        level = logging.DEBUG if method == "getUpdates" and error is None else logging.INFO
+        _LOGGER.log(level, "%s -> %s%s", method, status, f" {error.description}" if error else "")
         self.state.log_request(
             RequestLogEntry(
                 method=method,
                 params=params.as_dict(),
-                status=200 if error is None else error.status,
+                status=status,
                 time=started,
                 description=None if error is None else error.description,
             )

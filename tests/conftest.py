@@ -1,0 +1,42 @@
+"""Shared fixtures: real databases, the Bot API sandbox, and one trained model per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classifier.dataset import fingerprint
+from classifier.persist import LoadedModel, ModelError, load_model
+from classifier.train import load_training_examples, train
+
+pytest_plugins = ["tests.storage_fixtures", "tests.sandbox_fixtures"]
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINING_DATA = ROOT / "training_data"
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models directory whose current model was trained on today's training data.
+
+    Reuses the project's `models/` when its current model was trained on exactly
+    this data (as after `feedbot train`); otherwise trains one (about 30 s).
+    """
+    project_models = ROOT / "models"
+    data_hash = fingerprint(load_training_examples(TRAINING_DATA))
+    try:
+        current = load_model(project_models)
+        if current.metadata.get("training_data_sha256") == data_hash:
+            return project_models
+    except ModelError:
+        pass
+    directory = tmp_path_factory.mktemp("models")
+    train(TRAINING_DATA, directory, compare=False)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def trained_model(models_dir: Path) -> LoadedModel:
+    """The current model, loaded once for the whole test run."""
+    return load_model(models_dir)
