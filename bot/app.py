@@ -34,7 +34,6 @@ from storage.errors import DatabaseUnavailable
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
-UNANSWERED_INTERVAL_SECONDS = 15.0
 CHOICE_EXPIRY_INTERVAL_SECONDS = 30.0
 CUSTOMER_COMMANDS = [
     BotCommand("start", "What this bot does / 这个机器人能做什么"),
@@ -112,7 +111,8 @@ def build_application(deps: BotDeps, token: str) -> Application:
     application.add_error_handler(on_error)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
-    job_queue.run_repeating(answer_unanswered, interval=UNANSWERED_INTERVAL_SECONDS, first=1.0)
+    retry_seconds = float(config.get("intake", "retry_unanswered_seconds"))
+    job_queue.run_repeating(answer_unanswered, interval=retry_seconds, first=1.0)
     job_queue.run_repeating(expire_choices, interval=CHOICE_EXPIRY_INTERVAL_SECONDS, first=5.0)
     return application
 

@@ -71,6 +71,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         ),
         "rate_limit_per_minute": Setting(10, "Messages a customer may send a minute before a polite pause."),
         "default_language": Setting("zh", "Reply language when the Telegram client gives none: zh or en."),
+        "retry_unanswered_seconds": Setting(
+            15.0, "How often messages stored without a reply (crash, outage) are answered again.", (float, int)
+        ),
     },
     "staff": {
         "triage_chat_id": Setting(0, "Chat that receives items nobody is sure about (0: none)."),

@@ -15,17 +15,15 @@ from bot.handlers.staff import post_to_staff
 from bot.service import utcnow
 
 log = logging.getLogger(__name__)
-# An item younger than this may still be in its handler; leave it alone.
-REPLY_GRACE = timedelta(seconds=20)
 
 
 async def answer_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reply to messages stored before a crash or outage whose customer never got an answer."""
     deps = deps_of(context.bot_data)
     service = deps.service
-    items = await asyncio.to_thread(
-        service.repository.items_awaiting_reply, 100, received_before=utcnow() - REPLY_GRACE
-    )
+    # An item younger than one interval may still be in its handler; leave it alone.
+    grace = timedelta(seconds=float(deps.config.get("intake", "retry_unanswered_seconds")))
+    items = await asyncio.to_thread(service.repository.items_awaiting_reply, 100, received_before=utcnow() - grace)
     for stored in items:
         if stored.routed_queue is None:
             # Stored but never classified: the crash came between the two.
@@ -33,11 +31,11 @@ async def answer_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             outcome = await asyncio.to_thread(service.outcome_for, stored, stored.language)
         try:
-            await reply_to_customer(context, outcome)
+            await reply_to_customer(context, outcome, reply_to=stored.message_id)
         except (Forbidden, BadRequest) as error:
             log.warning("cannot reply to %s (%s); giving up on the confirmation", stored.ticket, error)
         await asyncio.to_thread(service.mark_replied, stored.id)
-        if outcome.action == "routed":
+        if outcome.action in ("routed", "no_text"):
             await post_to_staff(context, outcome.item)
 
 

@@ -58,6 +58,7 @@ class IntakeOutcome:
     item: FeedbackRecord
     language: str
     # routed: a department has it; thanks: nothing to act on; ask: customer picks;
+    # no_text: a photo or file without caption, kept for staff in triage;
     # replied: this message was already answered before (a redelivered update).
     action: str
     choices: tuple[str, ...] = ()
@@ -142,6 +143,8 @@ class FeedbackService:
 
     def outcome_for(self, item: FeedbackRecord, language: str) -> IntakeOutcome:
         """What the customer should be told about an already classified item."""
+        if not (item.text or "").strip() and item.attachments:
+            return IntakeOutcome(item, language, "no_text")
         if item.status == "awaiting_customer":
             return IntakeOutcome(item, language, "ask", self._choices(item))
         if item.final_queue == NONE:
@@ -149,6 +152,12 @@ class FeedbackService:
         return IntakeOutcome(item, language, "routed")
 
     def _classify(self, item: FeedbackRecord) -> FeedbackRecord:
+        if not (item.text or "").strip():
+            # Nothing to read (a photo without a caption): a person decides.
+            return self.repository.set_classification(
+                item.id, predicted_label=NONE, confidence=0.0, kind="other", secondary=[],
+                model_version=self.model.version, routed_queue=TRIAGE, status="triage",
+            )
         prediction = self.model.classifier.route([item.text or ""])[0]
         status, deadline = "new", None
         queue = prediction.queue

@@ -106,8 +106,8 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "en": "Sorry, I can only take text, or a photo or file with a caption. Please describe it in words.",
     },
     "empty_caption": {
-        "zh": "收到您的{media}了，但没有文字说明。请再发一条文字，说说是什么问题。",
-        "en": "I got your {media} but no caption. Please send a line of text saying what it is about.",
+        "zh": "收到您的{media}了（工单号 {ticket}），但没有文字说明。同事会查看；也请再发一条文字，说说是什么问题。",
+        "en": "I got your {media} (ticket {ticket}) but no caption. Staff will look at it; please also send a line of text saying what it is about.",
     },
     "media_photo": {"zh": "图片", "en": "photo"},
     "media_document": {"zh": "文件", "en": "file"},

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.app import build_application, make_deps, run_polling
 from bot.config import Config, parse_config
@@ -88,6 +89,7 @@ class Feedbot:
     """A running bot plus handles on everything a test looks at."""
 
     sandbox: SandboxClient
+    engine: Engine
     repository: Repository
     config: Config
     staff_chats: dict[str, int]
@@ -127,4 +129,5 @@ def make_feedbot(sandbox: SandboxClient, models_dir: Path, database_url: str, **
     staff = {name: sandbox.create_group(f"{name} staff", [staff_member.id]).id for name in (*DEPARTMENT_NAMES, "triage")}
     upgrade(database_url)
     config = bot_config(sandbox.base_url, database_url, models_dir, staff, staff_member.id, **overrides)
-    return Feedbot(sandbox, Repository(make_engine(database_url)), config, staff, staff_member)
+    engine = make_engine(database_url)
+    return Feedbot(sandbox, engine, Repository(engine), config, staff, staff_member)

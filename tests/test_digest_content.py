@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,13 +34,17 @@ class Clock:
         return self.now
 
 
+# Update and message ids must be unique per database: the repository treats a repeated
+# update id as Telegram redelivering the same message.
+_MESSAGE_IDS = itertools.count(1)
+
+
 @dataclass
 class Feedback:
     """Writes feedback the way the bot does (record, classify, resolve, move) at chosen times."""
 
     repository: Repository
     clock: Clock
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add(
         self,
@@ -53,7 +57,7 @@ class Feedback:
         language: str = "zh",
     ) -> FeedbackRecord:
         """Store one classified item received at `at`, resolved at `resolved_at` if given."""
-        number = next(self._ids)
+        number = next(_MESSAGE_IDS)
         self.clock.now = at
         item, _ = self.repository.record_feedback(
             telegram_user_id=5000 + number % 7,

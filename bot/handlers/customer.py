@@ -147,13 +147,6 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     service = deps.service
     text = message.text if message.text is not None else (message.caption or "")
     attachments = _attachments(message)
-    if not text.strip():
-        language = await asyncio.to_thread(
-            service.language_for, message.from_user.id, message.from_user.language_code
-        )
-        media = "media_photo" if message.photo else "media_document"
-        await message.reply_text(texts.text("empty_caption", language, media=texts.text(media, language)))
-        return
     within_limit = deps.rate_limiter.allow(message.from_user.id)
     outcome = await asyncio.to_thread(service.receive, _incoming(update, message, text, attachments))
     if outcome.action == "replied":
@@ -166,7 +159,7 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await reply_to_customer(context, outcome, reply_to=message.message_id)
     await asyncio.to_thread(service.mark_replied, outcome.item.id)
-    if outcome.action == "routed":
+    if outcome.action in ("routed", "no_text"):
         await post_to_staff(context, outcome.item)
 
 
@@ -194,6 +187,14 @@ async def reply_to_customer(
             chat_id,
             texts.text("ask_choice", language, ticket=item.ticket),
             reply_markup=InlineKeyboardMarkup([buttons]),
+            reply_to_message_id=reply_to,
+        )
+    elif outcome.action == "no_text":
+        # Kept and shown to staff in triage: a photo alone may still matter.
+        media = "media_document" if item.attachments[0].kind == "document" else "media_photo"
+        await context.bot.send_message(
+            chat_id,
+            texts.text("empty_caption", language, media=texts.text(media, language), ticket=item.ticket),
             reply_to_message_id=reply_to,
         )
     elif outcome.action == "thanks":
