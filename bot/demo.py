@@ -29,11 +29,15 @@ DEMO_MESSAGES = (
 )
 
 
-def demo_config(base: Config, sandbox_url: str, database_url: str, staff: dict[str, int], admin: int) -> Config:
+def demo_config(
+    base: Config, sandbox_url: str, database_url: str, staff: dict[str, int], admin: int
+) -> Config:
     """The operator's config, pointed at the sandbox and the demo's chats."""
     raw: dict[str, Any] = {section: dict(values) for section, values in base.values.items()}
     raw["database"]["url"] = database_url
-    raw["telegram"].update(base_url=f"{sandbox_url}/bot", base_file_url=f"{sandbox_url}/file/bot", mode="polling")
+    raw["telegram"].update(
+        base_url=f"{sandbox_url}/bot", base_file_url=f"{sandbox_url}/file/bot", mode="polling"
+    )
     raw["staff"].update(triage_chat_id=staff["triage"], admins=[admin])
     raw["departments"] = {
         name: {**_department_values(base, name), "staff_chat_id": staff[name], "lead_chat_ids": [admin]}
@@ -85,7 +89,7 @@ async def _run(config: Config, client: SandboxClient, staff: dict[str, int], adm
                 f"\nThe bot keeps running against the sandbox at {client.base_url}.\n"
                 f"Write to it as a customer, e.g.:\n"
                 f"  curl -s {client.base_url}/control/messages -H 'content-type: application/json' "
-                f"-d '{{\"user_id\": {admin}, \"text\": \"快递太慢了\"}}'\n"
+                f'-d \'{{"user_id": {admin}, "text": "快递太慢了"}}\'\n'
                 f"and read what it sent: curl -s {client.base_url}/control/chats/{admin}/messages\n"
                 "Press Ctrl-C to stop.",
                 flush=True,

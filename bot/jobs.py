@@ -23,7 +23,9 @@ async def answer_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
     service = deps.service
     # An item younger than one interval may still be in its handler; leave it alone.
     grace = timedelta(seconds=float(deps.config.get("intake", "retry_unanswered_seconds")))
-    items = await asyncio.to_thread(service.repository.items_awaiting_reply, 100, received_before=utcnow() - grace)
+    items = await asyncio.to_thread(
+        service.repository.items_awaiting_reply, 100, received_before=utcnow() - grace
+    )
     for stored in items:
         if stored.routed_queue is None:
             # Stored but never classified: the crash came between the two.

@@ -155,8 +155,14 @@ class FeedbackService:
         if not (item.text or "").strip():
             # Nothing to read (a photo without a caption): a person decides.
             return self.repository.set_classification(
-                item.id, predicted_label=NONE, confidence=0.0, kind="other", secondary=[],
-                model_version=self.model.version, routed_queue=TRIAGE, status="triage",
+                item.id,
+                predicted_label=NONE,
+                confidence=0.0,
+                kind="other",
+                secondary=[],
+                model_version=self.model.version,
+                routed_queue=TRIAGE,
+                status="triage",
             )
         prediction = self.model.classifier.route([item.text or ""])[0]
         status, deadline = "new", None

@@ -12,7 +12,6 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
-
 from classifier.model import FeedbackClassifier
 
 MODEL_FILE = "model.pickle"
@@ -23,7 +22,22 @@ REBUILD_COMMAND = "feedbot train"
 # Modules a model file may name. Unpickling anything else is refused, so even a
 # file that passed the checksum cannot run arbitrary code on load.
 TRUSTED_MODULE_PREFIXES = ("classifier.", "sklearn.", "numpy", "scipy.", "collections")
-TRUSTED_BUILTINS = frozenset({"getattr", "slice", "set", "frozenset", "dict", "list", "tuple", "object", "float", "int", "str", "bytes"})
+TRUSTED_BUILTINS = frozenset(
+    {
+        "getattr",
+        "slice",
+        "set",
+        "frozenset",
+        "dict",
+        "list",
+        "tuple",
+        "object",
+        "float",
+        "int",
+        "str",
+        "bytes",
+    }
+)
 _VERSIONED_PACKAGES = ("scikit-learn", "jieba", "numpy", "scipy")
 
 
@@ -31,7 +45,9 @@ class _TrustedUnpickler(pickle.Unpickler):
     """Unpickler that only rebuilds types from the modules a model is made of."""
 
     def find_class(self, module: str, name: str) -> Any:
-        trusted = module.startswith(TRUSTED_MODULE_PREFIXES) or (module == "builtins" and name in TRUSTED_BUILTINS)
+        trusted = module.startswith(TRUSTED_MODULE_PREFIXES) or (
+            module == "builtins" and name in TRUSTED_BUILTINS
+        )
         if module == "copyreg" and name == "_reconstructor":
             trusted = True
         if not trusted:

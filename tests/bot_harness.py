@@ -27,8 +27,14 @@ from tests.sandbox_fixtures import TEST_TOKEN
 DEPARTMENT_NAMES = ("sales", "product", "service")
 
 
-def bot_config(sandbox_url: str, database_url: str, models_dir: Path, staff: dict[str, int],
-               admin_id: int, **overrides: dict[str, Any]) -> Config:
+def bot_config(
+    sandbox_url: str,
+    database_url: str,
+    models_dir: Path,
+    staff: dict[str, int],
+    admin_id: int,
+    **overrides: dict[str, Any],
+) -> Config:
     """A config pointed at the sandbox, its staff chats and a test database."""
     raw: dict[str, Any] = {
         "database": {"url": database_url},
@@ -40,7 +46,9 @@ def bot_config(sandbox_url: str, database_url: str, models_dir: Path, staff: dic
         },
         "intake": {"rate_limit_per_minute": 100},
         "staff": {"triage_chat_id": staff["triage"], "admins": [admin_id]},
-        "departments": {name: {"staff_chat_id": staff[name], "lead_chat_ids": [admin_id]} for name in DEPARTMENT_NAMES},
+        "departments": {
+            name: {"staff_chat_id": staff[name], "lead_chat_ids": [admin_id]} for name in DEPARTMENT_NAMES
+        },
     }
     for section, values in overrides.items():
         raw.setdefault(section, {}).update(values)
@@ -123,10 +131,15 @@ def feedbot(sandbox: SandboxClient, models_dir: Path, tmp_path: Path) -> Iterato
         harness.thread.stop()
 
 
-def make_feedbot(sandbox: SandboxClient, models_dir: Path, database_url: str, **overrides: dict[str, Any]) -> Feedbot:
+def make_feedbot(
+    sandbox: SandboxClient, models_dir: Path, database_url: str, **overrides: dict[str, Any]
+) -> Feedbot:
     """Set up chats, staff and database for a bot (not started)."""
     staff_member = sandbox.create_user(first_name="Sam", language_code="en")
-    staff = {name: sandbox.create_group(f"{name} staff", [staff_member.id]).id for name in (*DEPARTMENT_NAMES, "triage")}
+    staff = {
+        name: sandbox.create_group(f"{name} staff", [staff_member.id]).id
+        for name in (*DEPARTMENT_NAMES, "triage")
+    }
     upgrade(database_url)
     config = bot_config(sandbox.base_url, database_url, models_dir, staff, staff_member.id, **overrides)
     engine = make_engine(database_url)

@@ -10,7 +10,7 @@ from classifier.dataset import fingerprint
 from classifier.persist import LoadedModel, ModelError, load_model
 from classifier.train import load_training_examples, train
 
-pytest_plugins = ["tests.storage_fixtures", "tests.sandbox_fixtures"]
+pytest_plugins = ["tests.storage_fixtures", "tests.sandbox_fixtures", "tests.bot_harness"]
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_DATA = ROOT / "training_data"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import SandboxClient
-from tests.bot_harness import BotThread, Feedbot, feedbot, make_feedbot  # noqa: F401
+from tests.bot_harness import BotThread, Feedbot, make_feedbot
 
 TICKET = re.compile(r"FB-\d{6}")
 
@@ -53,7 +53,9 @@ def test_unsure_message_asks_the_customer_and_records_the_choice(
     sandbox: SandboxClient, models_dir: Path, tmp_path: Path
 ) -> None:
     # A threshold no prediction reaches makes every message "unsure".
-    harness = make_feedbot(sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", classifier={"threshold": 0.999})
+    harness = make_feedbot(
+        sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", classifier={"threshold": 0.999}
+    )
     thread = BotThread(harness.config).start()
     try:
         customer = harness.customer()
@@ -77,7 +79,9 @@ def test_unsure_message_asks_the_customer_and_records_the_choice(
 
 
 def test_not_sure_goes_to_triage(sandbox: SandboxClient, models_dir: Path, tmp_path: Path) -> None:
-    harness = make_feedbot(sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", classifier={"threshold": 0.999})
+    harness = make_feedbot(
+        sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", classifier={"threshold": 0.999}
+    )
     thread = BotThread(harness.config).start()
     try:
         customer = harness.customer()
@@ -115,7 +119,10 @@ def test_staff_relabel_moves_edits_and_logs(feedbot: Feedbot) -> None:
     assert item is not None and item.final_queue == "product"
     change = feedbot.repository.label_changes(item_id)[-1]
     assert (change.actor, change.from_queue, change.to_queue, change.source) == (
-        f"staff:{staff.id}", "service", "product", "staff_relabel"
+        f"staff:{staff.id}",
+        "service",
+        "product",
+        "staff_relabel",
     )
 
 
@@ -147,7 +154,9 @@ def test_resolve_notifies_customer_and_status_shows_only_own_tickets(feedbot: Fe
     item = feedbot.repository.get_by_ticket(alice_ticket)
     assert item is not None and item.staff_chat_id is not None and item.staff_message_id is not None
     before = len(feedbot.sandbox.messages(alice.chat_id))
-    feedbot.sandbox.press_button(feedbot.staff_member.id, item.staff_chat_id, item.staff_message_id, f"s:{item.id}:resolve")
+    feedbot.sandbox.press_button(
+        feedbot.staff_member.id, item.staff_chat_id, item.staff_message_id, f"s:{item.id}:resolve"
+    )
     notice = feedbot.sandbox.wait_for_messages(alice.chat_id, before + 1)[-1]
     assert alice_ticket in (notice.text or "") and "已处理完成" in (notice.text or "")
     assert feedbot.repository.get_item(item.id).status == "resolved"  # type: ignore[union-attr]

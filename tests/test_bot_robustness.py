@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.sandbox import SandboxClient
-from tests.bot_harness import BotThread, Feedbot, feedbot, make_feedbot  # noqa: F401
+from tests.bot_harness import BotThread, Feedbot, make_feedbot
 from tests.test_bot_intake import ticket_in
 
 
@@ -104,7 +104,9 @@ def test_group_messages_and_channel_posts_are_ignored(feedbot: Feedbot) -> None:
 def test_flood_is_rate_limited_politely_and_nothing_is_lost(
     sandbox: SandboxClient, models_dir: Path, tmp_path: Path
 ) -> None:
-    harness = make_feedbot(sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", intake={"rate_limit_per_minute": 3})
+    harness = make_feedbot(
+        sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", intake={"rate_limit_per_minute": 3}
+    )
     thread = BotThread(harness.config).start()
     try:
         customer = harness.customer()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -13,6 +15,7 @@ from sqlalchemy import Engine
 from bot.digest.builder import build_digest
 from bot.digest.content import DigestRequest, collect_digest, day_boundaries
 from bot.digest.render import plain_text, render_digest
+from storage.db import make_engine, upgrade
 from storage.digest_queries import DigestQueries
 from storage.records import FeedbackRecord
 from storage.repository import Repository
@@ -124,6 +127,23 @@ def feedback(migrated_engine: Engine) -> Feedback:
     return Feedback(Repository(migrated_engine, clock=clock), clock)
 
 
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite file, for tests of rendering rather than of SQL."""
+    url = f"sqlite:///{tmp_path / 'feedbot.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_feedback(sqlite_engine: Engine) -> Feedback:
+    """A feedback writer on a fresh SQLite file."""
+    clock = Clock(START)
+    return Feedback(Repository(sqlite_engine, clock=clock), clock)
+
+
 def sales_request(language: str = "zh") -> DigestRequest:
     return DigestRequest(
         department="sales",
@@ -184,11 +204,11 @@ def test_themes_count_messages_and_compare_with_the_previous_period(
 
 
 def test_rendered_chinese_digest_reads_as_expected(
-    feedback: Feedback, migrated_engine: Engine
+    sqlite_feedback: Feedback, sqlite_engine: Engine
 ) -> None:
-    known_sales_data(feedback)
+    known_sales_data(sqlite_feedback)
 
-    [message] = render_digest(collect_digest(DigestQueries(migrated_engine), sales_request()))
+    [message] = render_digest(collect_digest(DigestQueries(sqlite_engine), sales_request()))
 
     lines = message.split("\n")
     assert lines[0] == "📊 <b>销售部日报</b> · 5月14日（周二）09:00"
@@ -209,10 +229,10 @@ def test_rendered_chinese_digest_reads_as_expected(
         assert expected in lines
 
 
-def test_english_digest_uses_english_words(feedback: Feedback, migrated_engine: Engine) -> None:
-    known_sales_data(feedback)
+def test_english_digest_uses_english_words(sqlite_feedback: Feedback, sqlite_engine: Engine) -> None:
+    known_sales_data(sqlite_feedback)
 
-    [message] = render_digest(collect_digest(DigestQueries(migrated_engine), sales_request("en")))
+    [message] = render_digest(collect_digest(DigestQueries(sqlite_engine), sales_request("en")))
 
     assert message.startswith("📊 <b>Sales digest</b> · Tue 14 May 09:00\n")
     assert "• New: 8 (+3 vs previous period; 7-day average 2.0/day)" in message
@@ -229,7 +249,7 @@ def test_phone_numbers_and_emails_never_appear_unmasked(
         "sales",
         "complaint",
         f"骗子！退款不给，我要找律师！电话 +86 139-1234-5678 或 {EMAIL} 或 010-87654321",
-        START + 13 * feedback_hour(),
+        START + timedelta(hours=13),
     )
 
     digest = build_digest(DigestQueries(migrated_engine), sales_request())
@@ -242,15 +262,11 @@ def test_phone_numbers_and_emails_never_appear_unmasked(
     assert EMAIL not in shown and "example.com" not in shown
 
 
-def feedback_hour() -> timedelta:
-    return timedelta(hours=1)
-
-
-def test_customer_text_is_html_escaped(feedback: Feedback, migrated_engine: Engine) -> None:
+def test_customer_text_is_html_escaped(sqlite_feedback: Feedback, sqlite_engine: Engine) -> None:
     for hour in (1, 2):
-        feedback.add("sales", "complaint", "<b>退款</b> & <script>退款</script>", START + timedelta(hours=hour))
+        sqlite_feedback.add("sales", "complaint", "<b>退款</b> & <script>退款</script>", START + timedelta(hours=hour))
 
-    [message] = render_digest(collect_digest(DigestQueries(migrated_engine), sales_request()))
+    [message] = render_digest(collect_digest(DigestQueries(sqlite_engine), sales_request()))
 
     assert "<script>" not in message
     assert "&lt;b&gt;退款&lt;/b&gt; &amp; &lt;script&gt;" in message
@@ -272,9 +288,9 @@ def test_quiet_day_gets_a_short_nothing_new_digest_without_chart(
 
 
 def test_late_digest_says_so_and_counts_skipped_ones(
-    feedback: Feedback, migrated_engine: Engine
+    sqlite_feedback: Feedback, sqlite_engine: Engine
 ) -> None:
-    known_sales_data(feedback)
+    known_sales_data(sqlite_feedback)
     request = DigestRequest(
         department="sales",
         language="en",
@@ -286,20 +302,20 @@ def test_late_digest_says_so_and_counts_skipped_ones(
         skipped_before=2,
     )
 
-    [message] = build_digest(DigestQueries(migrated_engine), request).messages
+    [message] = render_digest(collect_digest(DigestQueries(sqlite_engine), request))
 
     assert "⏰ <i>Sent late: the bot was not running at 09:00.</i>" in message
     assert "⚠️ <i>2 earlier digest(s) were not sent while the bot was down.</i>" in message
 
 
 def test_themes_read_only_the_newest_texts_and_scale_their_counts(
-    feedback: Feedback, migrated_engine: Engine
+    sqlite_feedback: Feedback, sqlite_engine: Engine
 ) -> None:
     for minute in range(6):
         text = "我要退款" if minute % 2 else "快递丢件"
-        feedback.add("sales", "complaint", text, START + timedelta(minutes=10 * minute + 1))
+        sqlite_feedback.add("sales", "complaint", text, START + timedelta(minutes=10 * minute + 1))
 
-    content = collect_digest(DigestQueries(migrated_engine), sales_request(), text_limit=4)
+    content = collect_digest(DigestQueries(sqlite_engine), sales_request(), text_limit=4)
 
     # The newest 4 texts hold 退款 twice and 快递 twice; 6 of 6 texts scale that by 1.5.
     assert content.texts_read == 4 and content.sampled
@@ -308,16 +324,20 @@ def test_themes_read_only_the_newest_texts_and_scale_their_counts(
 
 
 def test_forgotten_texts_still_count_but_are_never_quoted(
-    feedback: Feedback, migrated_engine: Engine
+    sqlite_feedback: Feedback, sqlite_engine: Engine
 ) -> None:
-    for hour in (1, 2, 3):
-        feedback.add("sales", "complaint", None, START + timedelta(hours=hour))
+    items = [
+        sqlite_feedback.add("sales", "complaint", f"退款没到账，电话{PHONE}", START + timedelta(hours=h))
+        for h in (1, 2, 3)
+    ]
+    for item in items:
+        sqlite_feedback.repository.forget_customer(item.chat_id)  # /forget
 
-    content = collect_digest(DigestQueries(migrated_engine), sales_request())
+    content = collect_digest(DigestQueries(sqlite_engine), sales_request())
 
-    assert content.current.new == 3
-    assert content.current.new_with_text == 0
-    assert content.themes == []
+    assert (content.current.new, content.current.new_with_text) == (3, 0)
+    assert content.themes == [] and content.strongest == []
+    assert all(item.text == "" for item in content.oldest_open)
 
 
 def test_day_windows_follow_local_days_across_daylight_saving() -> None:

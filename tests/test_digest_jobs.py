@@ -197,7 +197,7 @@ async def test_restart_just_after_the_digest_sends_nothing_again(world: World) -
         # The restarted process catches up at once: the database says it is done.
         second, _ = world.application()
         async with running(second):
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(1.0)
 
     for lead in (*SALES_LEADS, PRODUCT_LEAD):
         assert len(world.digests(lead)) == 1

@@ -83,6 +83,9 @@ def render_chart(content: DigestContent) -> bytes:
         themes: Axes
         daily, themes = figure.subplots(2, 1, height_ratios=(3, 2))
         labels = [day.end.astimezone(request.zone).strftime("%m-%d") for day in content.days]
+        # Numeric positions with text tick labels: "05-14" passed as x values would make
+        # matplotlib guess whether they are dates.
+        positions = list(range(len(labels)))
         bottoms = [0] * len(content.days)
         kind_names = texts.KIND_NAMES[language]
         for kind in KINDS:
@@ -90,19 +93,19 @@ def render_chart(content: DigestContent) -> bytes:
             if kind == "other" and not any(values):
                 continue
             daily.bar(
-                labels, values, bottom=bottoms, color=KIND_COLOURS[kind], label=kind_names[kind]
+                positions, values, bottom=bottoms, color=KIND_COLOURS[kind], label=kind_names[kind]
             )
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
         at = zone_time(request.period_end, request.zone)
         daily.set_title(chart_days_label(language, at))
-        daily.tick_params(axis="x", labelrotation=45)
+        daily.set_xticks(positions, labels, rotation=45)
         daily.legend(loc="upper left", ncols=5, fontsize="small")
         daily.set_ylim(0, max([*bottoms, 1]) * 1.25)
         # Counts of messages: a tick at 2.5 messages would make no sense on a quiet week.
         daily.yaxis.set_major_locator(MaxNLocator(integer=True))
         daily.grid(axis="y", alpha=0.3)
         _draw_themes(themes, content)
-        figure.suptitle(render_caption(content).removeprefix("📈 "), fontweight="bold")
+        figure.suptitle(render_caption(content).removeprefix("📈 "), fontsize="large")
         output = io.BytesIO()
         figure.savefig(output, format="png")
     return output.getvalue()
