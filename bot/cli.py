@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from bot.config import DEFAULT_CONFIG, TOKEN_ENV, WEBHOOK_SECRET_ENV, Config, ConfigError, load_config
+from bot.logs import configure_logging
 from classifier.persist import ModelError
 from storage.errors import StorageError
 
@@ -195,12 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `feedbot` command."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    # The token is redacted from every log line, whichever library writes it.
+    configure_logging(
+        args.verbose, secrets=[os.environ.get(TOKEN_ENV, ""), os.environ.get(WEBHOOK_SECRET_ENV, "")]
     )
-    for noisy in ("httpx", "apscheduler", "jieba", "aiohttp.access", "telegram.ext.Application"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
         return int(args.handler(args, config))

@@ -51,7 +51,7 @@ def start_bot(config_path: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TEST_TOKEN}
     with log.open("ab") as handle:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "--config", str(config_path), "run"],
+            [sys.executable, "-m", "bot.cli", "--verbose", "--config", str(config_path), "run"],
             cwd=ROOT,
             env=env,
             stdout=handle,
@@ -127,3 +127,6 @@ def test_sigkill_while_messages_flow_loses_nothing(
     doubled = [message for message in sent if replies[message] > 1]
     assert len(doubled) <= CUSTOMERS, doubled
     assert bot.returncode == 0, "the restarted bot did not shut down cleanly on SIGTERM"
+    logged = log.read_text()
+    assert "getUpdates" in logged  # debug logging of HTTP calls was on...
+    assert TEST_TOKEN not in logged  # ...and the token never appeared in it

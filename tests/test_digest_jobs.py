@@ -168,7 +168,7 @@ def sent_at(message: SentMessage) -> datetime:
 
 
 async def test_each_lead_gets_one_digest_at_their_local_time(world: World) -> None:
-    with time_machine.travel(DIGEST_AT - timedelta(seconds=2), tick=True):
+    with time_machine.travel(DIGEST_AT - timedelta(seconds=1), tick=True):
         app, _ = world.application()
         async with running(app):
             await wait_for_photos(world.sandbox, 3)
@@ -190,7 +190,7 @@ async def test_each_lead_gets_one_digest_at_their_local_time(world: World) -> No
 
 
 async def test_restart_just_after_the_digest_sends_nothing_again(world: World) -> None:
-    with time_machine.travel(DIGEST_AT - timedelta(seconds=2), tick=True):
+    with time_machine.travel(DIGEST_AT - timedelta(seconds=1), tick=True):
         first, _ = world.application()
         async with running(first):
             await wait_for_photos(world.sandbox, 3)
@@ -226,7 +226,7 @@ async def test_restart_during_the_digest_minute_sends_it_on_time(world: World) -
 @pytest.mark.postgres
 async def test_two_schedulers_sharing_one_database_send_once(shared_world: World) -> None:
     world = shared_world
-    with time_machine.travel(DIGEST_AT - timedelta(seconds=2), tick=True):
+    with time_machine.travel(DIGEST_AT - timedelta(seconds=1), tick=True):
         first, _ = world.application()
         second, _ = world.application()
         async with running(first), running(second):
