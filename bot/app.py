@@ -34,6 +34,8 @@ from storage.errors import DatabaseUnavailable
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
+# Expired customer choices are looked for at least this often (more often when
+# the configured timeout is shorter, so none waits much past its deadline).
 CHOICE_EXPIRY_INTERVAL_SECONDS = 30.0
 CUSTOMER_COMMANDS = [
     BotCommand("start", "What this bot does / 这个机器人能做什么"),
@@ -113,7 +115,9 @@ def build_application(deps: BotDeps, token: str) -> Application:
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
     retry_seconds = float(config.get("intake", "retry_unanswered_seconds"))
     job_queue.run_repeating(answer_unanswered, interval=retry_seconds, first=1.0)
-    job_queue.run_repeating(expire_choices, interval=CHOICE_EXPIRY_INTERVAL_SECONDS, first=5.0)
+    choice_seconds = float(config.get("intake", "choice_timeout_minutes")) * 60
+    expiry_interval = max(0.5, min(CHOICE_EXPIRY_INTERVAL_SECONDS, choice_seconds / 2))
+    job_queue.run_repeating(expire_choices, interval=expiry_interval, first=expiry_interval)
     return application
 
 

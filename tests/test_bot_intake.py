@@ -192,3 +192,58 @@ def test_staff_queue_and_find_commands(feedbot: Feedbot) -> None:
     assert ticket in (found.text or "")
     # A customer cannot use staff commands in their private chat.
     assert ticket not in feedbot.say(customer, "/queue")
+
+
+def test_unanswered_choice_goes_to_triage_after_the_timeout(
+    sandbox: SandboxClient, models_dir: Path, tmp_path: Path
+) -> None:
+    harness = make_feedbot(
+        sandbox,
+        models_dir,
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        classifier={"threshold": 0.999},
+        intake={"choice_timeout_minutes": 0.02},
+    )
+    thread = BotThread(harness.config).start()
+    try:
+        customer = harness.customer()
+        sandbox.send_message(customer.id, "东西一般般，送得也不快")
+        ticket = ticket_in(sandbox.wait_for_messages(customer.chat_id, 1)[0].text or "")
+        posted = sandbox.wait_for_messages(harness.staff_chats["triage"], 1, timeout=15)[0]
+        assert ticket in (posted.text or "")
+        item = harness.repository.get_by_ticket(ticket)
+        assert item is not None and item.status == "triage"
+        assert [c.source for c in harness.repository.label_changes(item.id)] == ["timeout"]
+    finally:
+        thread.stop()
+
+
+async def test_webhook_mode_receives_updates_with_the_secret(
+    sandbox: SandboxClient, models_dir: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from bot.app import build_application, make_deps
+    from tests.sandbox_fixtures import TEST_TOKEN, free_port
+
+    harness = make_feedbot(sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    application = build_application(make_deps(harness.config), TEST_TOKEN)
+    port = free_port()
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_webhook(
+            listen="127.0.0.1",
+            port=port,
+            url_path="telegram",
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            secret_token="s3cret-token",
+        )
+        try:
+            customer = await asyncio.to_thread(harness.customer)
+            await asyncio.to_thread(sandbox.send_message, customer.id, "快递三天都没送到")
+            replies = await sandbox.wait_for_messages_async(customer.chat_id, 1, timeout=15)
+            ticket_in(replies[0].text or "")
+        finally:
+            await application.updater.stop()
+            await application.stop()

@@ -65,11 +65,15 @@ def _kind_gap(text: str, kind: str, measured: str) -> object:
     ("text", "kind"),
     [
         ("等了一个半小时才送到，饭都凉了", "complaint"),
-        _kind_gap("汤太咸了，下次少放点盐", "suggestion", measured="complaint (score 0.38 vs suggestion -0.44)"),
+        _kind_gap(
+            "汤太咸了，下次少放点盐", "suggestion", measured="complaint (score 0.38 vs suggestion -0.44)"
+        ),
         ("昨天买的今天就降价五十，能补差价吗", "complaint"),
         ("味道不错，就是送得太慢，骑手还不接电话", "complaint"),
         ("屏幕有坏点，联系客服三天没人回", "complaint"),
-        _kind_gap("希望能开发票，公司报销要用", "suggestion", measured="complaint (score 0.02 vs suggestion -0.24)"),
+        _kind_gap(
+            "希望能开发票，公司报销要用", "suggestion", measured="complaint (score 0.02 vs suggestion -0.24)"
+        ),
         ("房间很旧，空调噪音大，前台态度也一般", "complaint"),
         ("说是正品结果是仿的", "complaint"),
         ("很好吃，会再来", "praise"),
