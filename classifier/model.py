@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -16,6 +15,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
 from classifier.labels import DEPARTMENTS, NONE, TRIAGE
+from classifier.linear import NBSVMClassifier, TemperatureCalibrated
 from classifier.tokenizer import MAX_CHARS, JiebaTokenizer
 
 # Below this calibrated probability a message goes to a human (triage).
@@ -75,19 +75,19 @@ def make_vectorizer(features: str) -> TfidfVectorizer | FeatureUnion:
 
 
 def make_linear_model(name: str, c: float = DEFAULT_C) -> BaseEstimator:
-    """A linear classifier by name: svm or logreg."""
+    """A linear classifier by name: nbsvm, svm or logreg."""
+    if name == "nbsvm":
+        return NBSVMClassifier(c=c)
     if name == "svm":
         return LinearSVC(C=c, class_weight="balanced")
     if name == "logreg":
         return LogisticRegression(C=c * 10, class_weight="balanced", max_iter=2000)
-    raise ValueError(f"unknown model {name!r}: use svm or logreg")
+    raise ValueError(f"unknown model {name!r}: use nbsvm, svm or logreg")
 
 
 def make_primary_pipeline(features: str, model: str, c: float = DEFAULT_C) -> Pipeline:
-    """Vectorizer plus calibrated linear classifier for the primary label."""
-    # ensemble=False: calibrate on cross-validated scores but keep one fitted model,
-    # not five, so the saved model is a fifth of the size and predicts five times faster.
-    calibrated = CalibratedClassifierCV(make_linear_model(model, c), method="sigmoid", cv=5, ensemble=False)
+    """Vectorizer plus a calibrated linear classifier for the primary label."""
+    calibrated = TemperatureCalibrated(make_linear_model(model, c), cv=5)
     return Pipeline([("features", make_vectorizer(features)), ("classifier", calibrated)])
 
 
@@ -97,7 +97,7 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
     def __init__(
         self,
         features: str = "both",
-        model: str = "svm",
+        model: str = "nbsvm",
         c: float = DEFAULT_C,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:

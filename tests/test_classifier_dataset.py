@@ -9,6 +9,8 @@ import pytest
 
 from classifier.dataset import DatasetError, Example, deduplicate, parse_example, read_examples, split
 
+TRAIN_FILE = Path(__file__).resolve().parents[1] / "training_data" / "train.jsonl"
+
 
 def example(example_id: str, text: str, primary: str = "service") -> Example:
     return Example(id=example_id, text=text, primary=primary, kind="complaint")
@@ -61,13 +63,14 @@ def test_distinct_texts_are_both_kept(first: str, second: str) -> None:
     assert dropped == []
 
 
-def test_near_duplicate_is_dropped_among_many_other_texts() -> None:
-    others = [example(f"o{n}", f"第{n}号订单的快递到了，包装完好，东西也不错") for n in range(30)]
+def test_near_duplicate_is_found_among_hundreds_of_real_reviews() -> None:
+    others = read_examples(TRAIN_FILE)[:300]
     original = example("original", "买的电饭煲用了三天就坏了，内胆涂层掉了一大块，联系售后一直不处理")
     copy = example("copy", "买的电饭煲用了三天就坏了，内胆涂层掉了一大块，联系售后一直没处理！！")
     kept, dropped = deduplicate([original, *others, copy])
     assert ("copy", "original") in dropped
     assert "original" in [e.id for e in kept]
+    assert len(kept) > 250
 
 
 def _many(count: int, start: int = 0) -> list[Example]:
