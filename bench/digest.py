@@ -30,8 +30,8 @@ from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.db import make_engine, upgrade  # noqa: E402
-from storage.models import Customer, FeedbackItem, LabelChange  # noqa: E402
+from storage.db import make_engine, upgrade
+from storage.models import Customer, FeedbackItem, LabelChange
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ROOT / "training_data" / "labeled.jsonl"
@@ -61,6 +61,9 @@ def fill(url: str, items: int, days: int, end: datetime, seed: int = 7) -> float
     upgrade(url)
     engine = make_engine(url)
     rng = random.Random(seed)
+    # Texts are drawn from their own generator, so edits to the training data do not
+    # change which queues, kinds and times the items get.
+    text_rng = random.Random(seed)
     texts = load_texts()
     queues, weights = zip(*QUEUE_WEIGHTS.items(), strict=True)
     customers = max(items // 5, 1)
@@ -86,7 +89,7 @@ def fill(url: str, items: int, days: int, end: datetime, seed: int = 7) -> float
             for n in range(first, min(first + BATCH, items + 1)):
                 created = end - timedelta(seconds=rng.uniform(0, span))
                 queue = rng.choices(queues, weights)[0]
-                body, kind = texts[rng.randrange(len(texts))]
+                body, kind = texts[text_rng.randrange(len(texts))]
                 if n % 50 == 0:
                     body += f" 电话1{rng.randint(3, 9)}{rng.randint(10**8, 10**9 - 1)}"
                 resolved = rng.random() < 0.6

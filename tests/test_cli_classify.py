@@ -24,7 +24,7 @@ RECORDS: list[str] = [
     json.dumps({"id": "empty", "text": ""}),
     "",
     '{"id": "broken", "text": "屏幕坏了"',
-    json.dumps({"id": "after-broken", "text": "屏幕有坏点，联系客服三天没人回"}, ensure_ascii=False),
+    json.dumps({"id": "after-broken", "text": "屏幕有坏点，用了两天就黑屏"}, ensure_ascii=False),
     json.dumps({"id": "no-text", "message": "屏幕坏了"}, ensure_ascii=False),
     json.dumps({"id": "long", "text": LONG_TEXT}, ensure_ascii=False),
     json.dumps({"id": "long-cut", "text": LONG_TEXT[:MAX_CHARS]}, ensure_ascii=False),

@@ -12,6 +12,7 @@ from bot.config import Config, parse_config
 from bot.digest.command import EXIT_NOT_SENT, EXIT_OK, EXIT_USAGE, run_digest_command
 from bot.sandbox import SandboxClient
 from storage.db import make_engine, upgrade
+from storage.repository import Repository
 from tests.sandbox_fixtures import TEST_TOKEN
 from tests.test_digest_jobs import DIGEST_AT, add_feedback
 
@@ -84,8 +85,6 @@ def test_send_delivers_once_and_refuses_the_same_period_again(
 
 
 def test_default_period_starts_where_the_last_digest_ended(db_file: str) -> None:
-    from storage.repository import Repository
-
     engine = make_engine(db_file)
     repository = Repository(engine)
     run = repository.claim_digest("sales", DIGEST_AT - timedelta(hours=30), DIGEST_AT - timedelta(hours=12))
@@ -94,7 +93,11 @@ def test_default_period_starts_where_the_last_digest_ended(db_file: str) -> None
     engine.dispose()
     out = io.StringIO()
 
-    assert run_digest_command(command_config(db_file), "sales", None, DIGEST_AT, False, None, out=out, clock=now) == 0
+    status = run_digest_command(
+        command_config(db_file), "sales", None, DIGEST_AT, False, None, out=out, clock=now
+    )
+
+    assert status == EXIT_OK
 
     # Only the two items of the last 12 hours.
     assert "统计时段：5月13日（周一）21:00 – 5月14日（周二）09:00" in out.getvalue()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -264,7 +265,8 @@ def test_phone_numbers_and_emails_never_appear_unmasked(
 
 def test_customer_text_is_html_escaped(sqlite_feedback: Feedback, sqlite_engine: Engine) -> None:
     for hour in (1, 2):
-        sqlite_feedback.add("sales", "complaint", "<b>退款</b> & <script>退款</script>", START + timedelta(hours=hour))
+        text = "<b>退款</b> & <script>退款</script>"
+        sqlite_feedback.add("sales", "complaint", text, START + timedelta(hours=hour))
 
     [message] = render_digest(collect_digest(DigestQueries(sqlite_engine), sales_request()))
 
@@ -341,8 +343,6 @@ def test_forgotten_texts_still_count_but_are_never_quoted(
 
 
 def test_day_windows_follow_local_days_across_daylight_saving() -> None:
-    from zoneinfo import ZoneInfo
-
     # Berlin switched to summer time on 31 March 2024: that local day had 23 hours.
     end = datetime(2024, 4, 2, 7, 0, tzinfo=UTC)  # 09:00 in Berlin (CEST)
     boundaries = day_boundaries(end, ZoneInfo("Europe/Berlin"), days=3)
@@ -351,3 +351,4 @@ def test_day_windows_follow_local_days_across_daylight_saving() -> None:
     assert local == ["03-30 09:00", "03-31 09:00", "04-01 09:00", "04-02 09:00"]
     assert boundaries[2] - boundaries[1] == timedelta(hours=24)
     assert boundaries[1] - boundaries[0] == timedelta(hours=23)
+

@@ -36,6 +36,8 @@ _LOGGER = logging.getLogger(__name__)
 # After a digest reached nobody for a reason that may pass (network, Telegram 5xx),
 # it is tried again this much later, up to the repository's attempt limit.
 RETRY_DELAY = timedelta(minutes=10)
+# A claim older than this without an outcome belongs to a process that died mid-send.
+STALE_CLAIM = timedelta(minutes=30)
 # An alert listing hundreds of items is not read; the rest are in /queue.
 OVERDUE_LIST_LIMIT = 30
 
@@ -107,6 +109,15 @@ class DigestScheduler:
         department = settings.name
         now = self.clock()
         last = await asyncio.to_thread(self.repository.last_digest, department)
+        if last is not None and last.status == "claimed" and now - last.claimed_at > STALE_CLAIM:
+            # Whoever claimed it stopped while sending; some leads may have it, so it is
+            # not sent again. The next digest carries on from its period end.
+            _LOGGER.warning(
+                "%s digest for %s was claimed at %s and never finished; not resent",
+                department,
+                last.period_end,
+                last.claimed_at,
+            )
         reports = []
         if last is not None and self._worth_retrying(last, now):
             run = await asyncio.to_thread(
@@ -308,7 +319,7 @@ def schedule_digests(
     scheduler = DigestScheduler(repository, queries, config, clock=clock, policy=policy)
     # The scheduler's default grace is one second: a busy event loop at the digest time
     # would silently skip the day. Within the catch-up window late is better than never.
-    grace = int(scheduler.catch_up.total_seconds())
+    grace = max(int(scheduler.catch_up.total_seconds()), 60)
     for name, settings in config.departments.items():
         if not settings.lead_chat_ids or not settings.weekdays:
             _LOGGER.info("no digest for %s: no lead chats or no weekdays configured", name)

@@ -78,15 +78,20 @@ def render_digest(content: DigestContent) -> list[str]:
     return split_message("\n".join(_lines(content)))
 
 
-def render_caption(content: DigestContent) -> str:
-    """The caption of the chart photo."""
+def digest_label(content: DigestContent) -> str:
+    """Department and date in plain text, e.g. "销售部 · 2024年5月14日"."""
     request = content.request
     language = request.language
     end = request.period_end.astimezone(request.zone)
-    return texts.text(language, "chart_caption").format(
-        department=html.escape(texts.department_name(language, request.department)),
+    return texts.text(language, "digest_label").format(
+        department=texts.department_name(language, request.department),
         date=_date(end, language),
     )
+
+
+def render_caption(content: DigestContent) -> str:
+    """The caption of the chart photo (HTML)."""
+    return f"📈 {html.escape(digest_label(content))}"
 
 
 def _lines(content: DigestContent) -> list[str]:

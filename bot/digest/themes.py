@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-import statistics
-import threading
-from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +18,10 @@ from classifier.tokenizer import initialise
 # importing jieba.analyse also loads its part-of-speech tagger for TextRank, which
 # costs about 130 MB and two seconds that a digest does not need.
 IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+# What jieba gives words missing from that table: its median value, computed as jieba
+# does (sorted(values)[n // 2]). Fixed here to spare every digest a pass over the whole
+# table; tests/test_digest_themes.py checks it against the installed jieba.
+MEDIAN_IDF = 11.9547675029
 # A theme is something several customers said; one message is an anecdote.
 MIN_THEME_COUNT = 2
 # Themes are picked from this many best-scoring words, after dropping near-duplicates.
@@ -139,25 +140,17 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-_median_lock = threading.Lock()
-_median_idf: float | None = None
-
-
-def idf_weights(words: Sequence[str] | set[str] | dict[str, int]) -> dict[str, float]:
+def idf_weights(words: Iterable[str]) -> dict[str, float]:
     """jieba's IDF for each word; words jieba does not know get its median IDF, as in jieba."""
-    global _median_idf
     wanted = set(words)
+    initials = {word[0] for word in wanted if word}
     found: dict[str, float] = {}
-    values = array("d")
+    # Streamed rather than kept: the table as a dict would hold ~40 MB for the life of
+    # the bot, and reading it whole at once briefly takes more; a scan takes ~0.2 s.
     with IDF_FILE.open(encoding="utf-8") as lines:
         for line in lines:
-            word, _, value = line.rstrip("\n").partition(" ")
-            if _median_idf is None:
-                values.append(float(value))
-            if word in wanted:
-                found[word] = float(value)
-    with _median_lock:
-        if _median_idf is None:
-            _median_idf = statistics.median(values)
-        median = _median_idf
-    return {word: found.get(word, median) for word in wanted}
+            if line[:1] in initials:
+                word, _, value = line.partition(" ")
+                if word in wanted:
+                    found[word] = float(value)
+    return {word: found.get(word, MEDIAN_IDF) for word in wanted}
