@@ -24,12 +24,14 @@ from bot import texts
 from bot.config import TOKEN_ENV, Config, ConfigError
 from bot.context import DEPS_KEY, BotDeps, deps_of
 from bot.delivery import RetryingRateLimiter
+from bot.digest.jobs import schedule_digests
 from bot.handlers import customer, staff
 from bot.jobs import answer_unanswered, expire_choices
 from bot.polling import poll_until_stopped
 from bot.service import FeedbackService, RateLimiter
 from classifier.persist import load_model
 from storage.db import check_schema, make_engine
+from storage.digest_queries import DigestQueries
 from storage.errors import DatabaseUnavailable
 from storage.repository import Repository
 
@@ -62,7 +64,7 @@ def make_deps(config: Config) -> BotDeps:
         configured_staff=config.staff_ids,
     )
     rate_limiter = RateLimiter(int(config.get("intake", "rate_limit_per_minute")))
-    return BotDeps(config=config, service=service, rate_limiter=rate_limiter)
+    return BotDeps(config=config, engine=engine, service=service, rate_limiter=rate_limiter)
 
 
 def build_application(deps: BotDeps, token: str) -> Application:
@@ -118,6 +120,7 @@ def build_application(deps: BotDeps, token: str) -> Application:
     choice_seconds = float(config.get("intake", "choice_timeout_minutes")) * 60
     expiry_interval = max(0.5, min(CHOICE_EXPIRY_INTERVAL_SECONDS, choice_seconds / 2))
     job_queue.run_repeating(expire_choices, interval=expiry_interval, first=expiry_interval)
+    schedule_digests(application, deps.service.repository, config, queries=DigestQueries(deps.engine))
     return application
 
 

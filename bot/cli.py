@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import DEFAULT_CONFIG, TOKEN_ENV, WEBHOOK_SECRET_ENV, Config, ConfigError, load_config
@@ -144,6 +145,29 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     return run_demo(config, port=args.port, database=Path(args.database), once=args.once)
 
 
+def cmd_digest(args: argparse.Namespace, config: Config) -> int:
+    """Render a department's digest now; print it, write the chart, optionally send it."""
+    from bot.digest.command import run_digest_command
+
+    return run_digest_command(
+        config,
+        args.department,
+        since=_moment(args.since),
+        until=_moment(args.until),
+        send=args.send,
+        out_dir=Path(args.out) if args.out else None,
+    )
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"not a date or time: {value!r} (use e.g. 2026-11-21 or 2026-11-21T09:00)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="feedbot", description=__doc__)
@@ -190,6 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", default="var/demo.db", help="SQLite file of the demo")
     demo.add_argument("--once", action="store_true", help="exit after the scripted conversation")
     demo.set_defaults(handler=cmd_demo)
+
+    digest = commands.add_parser("digest", help="render (and send) a department's digest now")
+    digest.add_argument("department", choices=["sales", "product", "service"])
+    digest.add_argument("--since", help="start (ISO date/time, department's zone; default: last digest)")
+    digest.add_argument("--until", help="end (ISO date/time, department's zone; default: now)")
+    digest.add_argument("--send", action="store_true", help="deliver it to the department's leads")
+    digest.add_argument(
+        "--out", help="directory for the chart PNG (default: digest-out)", default="digest-out"
+    )
+    digest.set_defaults(handler=cmd_digest)
     return parser
 
 

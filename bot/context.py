@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine
+
 from bot.config import Config
 from bot.service import FeedbackService, RateLimiter
 
@@ -16,6 +18,7 @@ class BotDeps:
     """Services and settings shared by the handlers."""
 
     config: Config
+    engine: Engine
     service: FeedbackService
     rate_limiter: RateLimiter
     # Update ids whose handling failed because storage was unreachable; the poller
