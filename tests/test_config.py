@@ -68,7 +68,9 @@ def test_every_setting_is_documented() -> None:
         assert f"| `{key}` |" in reference
 
 
-def test_cli_reports_a_broken_config_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_a_broken_config_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
 
     path = tmp_path / "config.toml"
@@ -77,8 +79,9 @@ def test_cli_reports_a_broken_config_without_a_traceback(tmp_path: Path, capsys:
     assert "threshold: expected float or int" in capsys.readouterr().err
 
 
-def test_run_without_token_says_which_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_without_token_says_which_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
 
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
@@ -106,7 +109,9 @@ def test_run_with_unreachable_database_says_so(
     from bot.cli import main
 
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2"
+    )
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert "cannot connect to the database" in err and "secret" not in err
@@ -120,7 +125,9 @@ def test_run_without_a_model_names_the_rebuild_command(
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
     database = f"sqlite:///{tmp_path}/x.db"
     path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "{database}"\n[classifier]\nmodels_dir = "{tmp_path}/models"\n', encoding="utf-8")
+    path.write_text(
+        f'[database]\nurl = "{database}"\n[classifier]\nmodels_dir = "{tmp_path}/models"\n', encoding="utf-8"
+    )
     assert main(["--config", str(path), "db", "upgrade"]) == 0
     assert main(["--config", str(path), "run"]) == 2
     assert "feedbot train" in capsys.readouterr().err
