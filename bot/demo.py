@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ def _department_values(base: Config, name: str) -> dict[str, Any]:
 
 def run_demo(base: Config, *, port: int, database: Path, once: bool) -> int:
     """Run the demo; with `once`, exit after the scripted conversation."""
+    # The conversation below is the demo's output; the sandbox's request log would drown it.
+    logging.getLogger("bot.sandbox").setLevel(logging.WARNING)
     server = SandboxServer()
     url = server.start(port=port)
     client = SandboxClient(url)
