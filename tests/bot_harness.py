@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,10 +119,12 @@ class Feedbot:
         return sent[before].text or ""
 
 
-@pytest.fixture
-def feedbot(sandbox: SandboxClient, models_dir: Path, tmp_path: Path) -> Iterator[Feedbot]:
-    """The bot running against a fresh sandbox and a fresh SQLite file."""
-    harness = make_feedbot(sandbox, models_dir, f"sqlite:///{tmp_path / 'feedbot.db'}")
+@contextmanager
+def running_feedbot(
+    sandbox: SandboxClient, models_dir: Path, database_url: str, **overrides: dict[str, Any]
+) -> Iterator[Feedbot]:
+    """A bot with these config overrides, running for the duration of the block."""
+    harness = make_feedbot(sandbox, models_dir, database_url, **overrides)
     harness.thread = BotThread(harness.config).start()
     if harness.thread.error:
         raise harness.thread.error
@@ -129,6 +132,13 @@ def feedbot(sandbox: SandboxClient, models_dir: Path, tmp_path: Path) -> Iterato
         yield harness
     finally:
         harness.thread.stop()
+
+
+@pytest.fixture
+def feedbot(sandbox: SandboxClient, models_dir: Path, tmp_path: Path) -> Iterator[Feedbot]:
+    """The bot running against a fresh sandbox and a fresh SQLite file."""
+    with running_feedbot(sandbox, models_dir, f"sqlite:///{tmp_path / 'feedbot.db'}") as harness:
+        yield harness
 
 
 def make_feedbot(

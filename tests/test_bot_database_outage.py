@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.sandbox import SandboxClient
-from tests.bot_harness import BotThread, make_feedbot
+from tests.bot_harness import running_feedbot
 from tests.storage_fixtures import REQUIRE_POSTGRES_VARIABLE, PostgresServer
 from tests.tcp_proxy import TcpProxy
 from tests.test_bot_intake import ticket_in
@@ -40,9 +40,7 @@ def test_database_outage_keeps_the_message_and_answers_after_recovery(
 ) -> None:
     database_url, proxy = proxied_postgres
     assert make_url(database_url).port == proxy.port
-    harness = make_feedbot(sandbox, models_dir, database_url)
-    thread = BotThread(harness.config).start()
-    try:
+    with running_feedbot(sandbox, models_dir, database_url) as harness:
         customer = harness.customer()
         ticket_in(harness.say(customer, "送餐太慢了，等了两个小时"))
         sandbox.wait_for_messages(harness.staff_chats["service"], 1)  # first item fully handled
@@ -58,5 +56,3 @@ def test_database_outage_keeps_the_message_and_answers_after_recovery(
         item = harness.repository.get_by_ticket(ticket)
         assert item is not None and item.text == "骑手把汤洒了，太过分了"
         assert len(harness.repository.customer_tickets(customer.id)) == 2
-    finally:
-        thread.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import SandboxClient
-from tests.bot_harness import BotThread, Feedbot, make_feedbot
+from tests.bot_harness import Feedbot, make_feedbot, running_feedbot
 
 TICKET = re.compile(r"FB-\d{6}")
 
@@ -53,11 +53,9 @@ def test_unsure_message_asks_the_customer_and_records_the_choice(
     sandbox: SandboxClient, models_dir: Path, tmp_path: Path
 ) -> None:
     # A threshold no prediction reaches makes every message "unsure".
-    harness = make_feedbot(
+    with running_feedbot(
         sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", classifier={"threshold": 0.999}
-    )
-    thread = BotThread(harness.config).start()
-    try:
+    ) as harness:
         customer = harness.customer()
         sandbox.send_message(customer.id, "东西一般，送得也慢")
         question = sandbox.wait_for_messages(customer.chat_id, 1)[0]
@@ -74,24 +72,18 @@ def test_unsure_message_asks_the_customer_and_records_the_choice(
         assert item is not None and item.final_queue == picked and item.status == "new"
         changes = harness.repository.label_changes(item.id)
         assert [(c.actor, c.source, c.to_queue) for c in changes] == [("customer", "customer_choice", picked)]
-    finally:
-        thread.stop()
 
 
 def test_not_sure_goes_to_triage(sandbox: SandboxClient, models_dir: Path, tmp_path: Path) -> None:
-    harness = make_feedbot(
+    with running_feedbot(
         sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", classifier={"threshold": 0.999}
-    )
-    thread = BotThread(harness.config).start()
-    try:
+    ) as harness:
         customer = harness.customer()
         sandbox.send_message(customer.id, "有点问题")
         question = sandbox.wait_for_messages(customer.chat_id, 1)[0]
         sandbox.press_button(customer.id, customer.chat_id, question.message_id, question.callback_data[-1])
         posted = sandbox.wait_for_messages(harness.staff_chats["triage"], 1)
         assert ticket_in(question.text or "") in (posted[0].text or "")
-    finally:
-        thread.stop()
 
 
 def test_staff_relabel_moves_edits_and_logs(feedbot: Feedbot) -> None:
@@ -197,15 +189,13 @@ def test_staff_queue_and_find_commands(feedbot: Feedbot) -> None:
 def test_unanswered_choice_goes_to_triage_after_the_timeout(
     sandbox: SandboxClient, models_dir: Path, tmp_path: Path
 ) -> None:
-    harness = make_feedbot(
+    with running_feedbot(
         sandbox,
         models_dir,
         f"sqlite:///{tmp_path / 'db.sqlite'}",
         classifier={"threshold": 0.999},
         intake={"choice_timeout_minutes": 0.02},
-    )
-    thread = BotThread(harness.config).start()
-    try:
+    ) as harness:
         customer = harness.customer()
         sandbox.send_message(customer.id, "东西一般般，送得也不快")
         ticket = ticket_in(sandbox.wait_for_messages(customer.chat_id, 1)[0].text or "")
@@ -214,8 +204,6 @@ def test_unanswered_choice_goes_to_triage_after_the_timeout(
         item = harness.repository.get_by_ticket(ticket)
         assert item is not None and item.status == "triage"
         assert [c.source for c in harness.repository.label_changes(item.id)] == ["timeout"]
-    finally:
-        thread.stop()
 
 
 async def test_webhook_mode_receives_updates_with_the_secret(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.sandbox import SandboxClient
-from tests.bot_harness import BotThread, Feedbot, make_feedbot
+from tests.bot_harness import Feedbot, running_feedbot
 from tests.test_bot_intake import ticket_in
 
 
@@ -104,19 +104,15 @@ def test_group_messages_and_channel_posts_are_ignored(feedbot: Feedbot) -> None:
 def test_flood_is_rate_limited_politely_and_nothing_is_lost(
     sandbox: SandboxClient, models_dir: Path, tmp_path: Path
 ) -> None:
-    harness = make_feedbot(
+    with running_feedbot(
         sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", intake={"rate_limit_per_minute": 3}
-    )
-    thread = BotThread(harness.config).start()
-    try:
+    ) as harness:
         customer = harness.customer()
         for number in range(6):
             sandbox.send_message(customer.id, f"第{number}条：送餐太慢了")
         replies = sandbox.wait_for_messages(customer.chat_id, 6)
         assert sum("发得有点快" in (r.text or "") for r in replies) == 3
         assert stored_count(harness) == 6
-    finally:
-        thread.stop()
 
 
 @pytest.mark.parametrize("fault", ["429", "500"])
@@ -133,11 +129,9 @@ def test_telegram_failures_are_retried_until_the_reply_is_sent(feedbot: Feedbot,
 def test_long_outage_is_caught_up_by_the_unanswered_job(
     sandbox: SandboxClient, models_dir: Path, tmp_path: Path
 ) -> None:
-    harness = make_feedbot(
+    with running_feedbot(
         sandbox, models_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", intake={"retry_unanswered_seconds": 1}
-    )
-    thread = BotThread(harness.config).start()
-    try:
+    ) as harness:
         customer = harness.customer()
         # More failures than the in-request retries cover: the handler gives up.
         sandbox.add_fault("500", method="sendMessage", count=12)
@@ -146,5 +140,3 @@ def test_long_outage_is_caught_up_by_the_unanswered_job(
         item = harness.repository.get_by_ticket(ticket_in(reply.text or ""))
         assert item is not None and item.reply_sent_at is not None
         assert stored_count(harness) == 1
-    finally:
-        thread.stop()
