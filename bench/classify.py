@@ -194,7 +194,7 @@ def format_table(report: dict[str, Any]) -> str:
 
     def rate(label: str, key: str) -> str:
         share = rates[key] / rates["jieba_lcut_alone"]
-        return f"{label:<48}{rates[key]:>7.0f} /s  ({share:.2f} x jieba)"
+        return f"{label:<48}{rates[key]:>7.0f} /s  ({share:.2f} of jieba)"
 
     machine, data = report["machine"], report["data"]
     rows = [

@@ -97,7 +97,7 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
     def __init__(
         self,
         features: str = "both",
-        model: str = "nbsvm",
+        model: str = "svm",
         c: float = DEFAULT_C,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
