@@ -113,6 +113,21 @@ class FeedbackService:
             return customer.language
         return language_from_client(language_code, self.default_language)
 
+    def choose_language(self, user_id: int, chat_id: int, name: str | None, wanted: str, current: str) -> str:
+        """Store the customer's reply language (zh or en); an unknown choice keeps `current`."""
+        language = wanted if wanted in ("zh", "en") else current
+        self.repository.upsert_customer(user_id, chat_id, name, language)
+        self.repository.set_language(user_id, language)
+        return language
+
+    def forget(self, user_id: int) -> int:
+        """Erase the text of everything the customer sent; return how many messages."""
+        return self.repository.forget_customer(user_id)
+
+    def apply_edit(self, chat_id: int, message_id: int, text: str) -> FeedbackRecord | None:
+        """A customer's edit, applied while nobody has started on the item."""
+        return self.repository.update_text_if_new(chat_id, message_id, text)
+
     def receive(self, message: IncomingMessage) -> IntakeOutcome:
         """Store the message first, then classify and decide where it goes."""
         language = self.language_for(message.user_id, message.language_code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import unicodedata
 from pathlib import Path
 
 import jieba
@@ -35,14 +36,14 @@ def initialise() -> None:
         _initialised = True
 
 
+# Unicode categories that carry no routing signal: punctuation (P*), spaces
+# (Z*), control characters and maths/modifier symbols (～, ｜, ^). Emoji and
+# other symbols (So: 😡 vs 👍, ★) and currency (Sc: ¥) are kept.
+_NOISE_CATEGORIES = ("P", "Z", "Cc", "Sm", "Sk")
+
+
 def _is_noise(token: str) -> bool:
-    # Punctuation, spaces and symbols carry no routing signal; emoji do
-    # (😡 vs 👍), so only drop tokens with no letter, digit or emoji in them.
-    return not any(ch.isalnum() or (ord(ch) >= 0x2600 and not _is_cjk_punct(ch)) for ch in token)
-
-
-def _is_cjk_punct(ch: str) -> bool:
-    return 0x3000 <= ord(ch) <= 0x303F or 0xFF00 <= ord(ch) <= 0xFF0F or 0xFF1A <= ord(ch) <= 0xFF20
+    return all(ch.isspace() or unicodedata.category(ch).startswith(_NOISE_CATEGORIES) for ch in token)
 
 
 class JiebaTokenizer:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -48,112 +47,147 @@ def test_examples_here_are_the_guides_examples() -> None:
     assert _guide_examples_table() == EXAMPLES
 
 
-# Misses measured on 2026-11-22 with the nbsvm model trained on training data 88ebc0a6
-# (20,543 examples). Each stays marked until the model gets it right: a strict xfail
-# then fails, and the mark must come off.
-MEASURED_ON = "nbsvm model, training data 88ebc0a6"
+# What the model gets wrong, measured on 2026-11-22 on training data 88ebc0a6 (20,543
+# examples), for both primary models `feedbot train` may pick: svm (the default) and
+# nbsvm (a close second by cross-validation). A case listed for the model in use is a
+# strict xfail: once the model gets it right the test fails and the entry must go.
+Misses = dict[str, str]
+BOTH_MODELS = ("nbsvm", "svm")
 
 
-def gap(text: str, expected: object, measured: str) -> Any:
-    """An example the current model gets wrong, with what it predicted."""
-    return pytest.param(
-        text, expected, marks=pytest.mark.xfail(strict=True, reason=f"{measured} ({MEASURED_ON})")
-    )
+def missed_by(*models: str, measured: str) -> Misses:
+    return dict.fromkeys(models, measured)
+
+
+def expect_known_misses(request: pytest.FixtureRequest, model: LoadedModel, misses: Misses) -> None:
+    """Mark this case as a known gap of the model in use, if it is one."""
+    name = str(model.metadata["params"]["model"])
+    if name in misses:
+        reason = f"{name} model, training data 88ebc0a6: {misses[name]}"
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 @pytest.mark.parametrize(
-    ("text", "primary"),
+    ("text", "primary", "misses"),
     [
-        ("等了一个半小时才送到，饭都凉了", "service"),
-        ("汤太咸了，下次少放点盐", "product"),
-        ("昨天买的今天就降价五十，能补差价吗", "sales"),
-        ("味道不错，就是送得太慢，骑手还不接电话", "service"),
-        gap("屏幕有坏点，联系客服三天没人回", "product", measured="predicted service p=0.62; product p=0.36"),
-        ("希望能开发票，公司报销要用", "sales"),
-        gap(
+        ("等了一个半小时才送到，饭都凉了", "service", {}),
+        ("汤太咸了，下次少放点盐", "product", {}),
+        ("昨天买的今天就降价五十，能补差价吗", "sales", {}),
+        ("味道不错，就是送得太慢，骑手还不接电话", "service", {}),
+        (
+            "屏幕有坏点，联系客服三天没人回",
+            "product",
+            missed_by("nbsvm", measured="service p=0.62, product p=0.36"),
+        ),
+        ("希望能开发票，公司报销要用", "sales", {}),
+        (
             "房间很旧，空调噪音大，前台态度也一般",
             "product",
-            measured="predicted service p=0.46; product p=0.30",
+            missed_by("nbsvm", measured="service p=0.46, product p=0.30"),
         ),
-        gap("说是正品结果是仿的", "sales", measured="predicted none p=0.69; sales p=0.24"),
-        ("很好吃，会再来", "none"),
+        ("说是正品结果是仿的", "sales", missed_by("nbsvm", measured="none p=0.69, sales p=0.24")),
+        ("很好吃，会再来", "none", {}),
     ],
 )
-def test_guide_example_gets_its_primary_label(trained_model: LoadedModel, text: str, primary: str) -> None:
+def test_guide_example_gets_its_primary_label(
+    request: pytest.FixtureRequest, trained_model: LoadedModel, text: str, primary: str, misses: Misses
+) -> None:
+    expect_known_misses(request, trained_model, misses)
     label, _, _ = _route_one(trained_model, text)
     assert label == primary
 
 
 @pytest.mark.parametrize(
-    ("text", "kind"),
+    ("text", "kind", "misses"),
     [
-        ("等了一个半小时才送到，饭都凉了", "complaint"),
-        gap("汤太咸了，下次少放点盐", "suggestion", measured="kind complaint (score 0.36, suggestion -0.37)"),
-        ("昨天买的今天就降价五十，能补差价吗", "complaint"),
-        ("味道不错，就是送得太慢，骑手还不接电话", "complaint"),
-        ("屏幕有坏点，联系客服三天没人回", "complaint"),
-        gap(
+        ("等了一个半小时才送到，饭都凉了", "complaint", {}),
+        (
+            "汤太咸了，下次少放点盐",
+            "suggestion",
+            missed_by(*BOTH_MODELS, measured="complaint (SVM score 0.36, suggestion -0.37)"),
+        ),
+        ("昨天买的今天就降价五十，能补差价吗", "complaint", {}),
+        ("味道不错，就是送得太慢，骑手还不接电话", "complaint", {}),
+        ("屏幕有坏点，联系客服三天没人回", "complaint", {}),
+        (
             "希望能开发票，公司报销要用",
             "suggestion",
-            measured="kind complaint (score 0.15, suggestion -0.23)",
+            missed_by(*BOTH_MODELS, measured="complaint (SVM score 0.15, suggestion -0.23)"),
         ),
-        ("房间很旧，空调噪音大，前台态度也一般", "complaint"),
-        ("说是正品结果是仿的", "complaint"),
-        ("很好吃，会再来", "praise"),
+        ("房间很旧，空调噪音大，前台态度也一般", "complaint", {}),
+        ("说是正品结果是仿的", "complaint", {}),
+        ("很好吃，会再来", "praise", {}),
     ],
 )
-def test_guide_example_gets_its_kind(trained_model: LoadedModel, text: str, kind: str) -> None:
+def test_guide_example_gets_its_kind(
+    request: pytest.FixtureRequest, trained_model: LoadedModel, text: str, kind: str, misses: Misses
+) -> None:
+    expect_known_misses(request, trained_model, misses)
     _, _, predicted = _route_one(trained_model, text)
     assert predicted == kind
 
 
 @pytest.mark.parametrize(
-    ("text", "secondary"),
+    ("text", "secondary", "misses"),
     [
-        ("等了一个半小时才送到，饭都凉了", ()),
-        ("汤太咸了，下次少放点盐", ()),
-        ("昨天买的今天就降价五十，能补差价吗", ()),
-        ("味道不错，就是送得太慢，骑手还不接电话", ()),
-        gap(
+        ("等了一个半小时才送到，饭都凉了", (), {}),
+        ("汤太咸了，下次少放点盐", (), {}),
+        ("昨天买的今天就降价五十，能补差价吗", (), {}),
+        ("味道不错，就是送得太慢，骑手还不接电话", (), {}),
+        (
             "屏幕有坏点，联系客服三天没人回",
             ("service",),
-            measured="no secondary: service is the (wrong) primary",
+            missed_by("nbsvm", measured="none: service is the (wrong) primary"),
         ),
-        ("希望能开发票，公司报销要用", ()),
-        gap(
+        ("希望能开发票，公司报销要用", (), {}),
+        (
             "房间很旧，空调噪音大，前台态度也一般",
             ("service",),
-            measured="no secondary: service is the (wrong) primary",
+            missed_by(*BOTH_MODELS, measured="none: service p=0.001"),
         ),
-        gap("说是正品结果是仿的", ("product",), measured="no secondary: product p=0.30 < 0.5"),
-        ("很好吃，会再来", ()),
+        ("说是正品结果是仿的", ("product",), missed_by(*BOTH_MODELS, measured="none: product p=0.30")),
+        ("很好吃，会再来", (), {}),
     ],
 )
 def test_guide_example_gets_its_secondary_departments(
-    trained_model: LoadedModel, text: str, secondary: tuple[str, ...]
+    request: pytest.FixtureRequest,
+    trained_model: LoadedModel,
+    text: str,
+    secondary: tuple[str, ...],
+    misses: Misses,
 ) -> None:
+    expect_known_misses(request, trained_model, misses)
     _, predicted, _ = _route_one(trained_model, text)
     assert predicted == secondary
 
 
 @pytest.mark.parametrize(
-    ("text", "primary"),
+    ("text", "primary", "misses"),
     [
         # Rule 8: vague anger names nothing anyone could act on.
-        gap("太差了", "none", measured="rule 8: predicted product p=0.73; none p=0.18"),
-        gap("再也不来了", "none", measured="rule 8: predicted product p=0.40; none p=0.10"),
-        ("一星都不想给", "none"),
-        ("东西太垃圾", "product"),
+        (
+            "太差了",
+            "none",
+            {"nbsvm": "product p=0.73, none p=0.18", "svm": "product p=0.95, none p=0.01"},
+        ),
+        (
+            "再也不来了",
+            "none",
+            {"nbsvm": "product p=0.40, none p=0.10", "svm": "product p=0.45, none p=0.08"},
+        ),
+        ("一星都不想给", "none", missed_by("svm", measured="product p=0.41, none p=0.30")),
+        ("东西太垃圾", "product", {}),
         # Rule 9 and the recorded decisions.
-        ("都挺好，就是有点贵", "sales"),
-        ("百分百假货，用了头皮屑更多", "sales"),
-        ("备注不要辣还是放了辣", "service"),
-        ("说好的大果呢", "sales"),
-        ("退货了怎么还没退钱？", "service"),
+        ("都挺好，就是有点贵", "sales", {}),
+        ("百分百假货，用了头皮屑更多", "sales", {}),
+        ("备注不要辣还是放了辣", "service", {}),
+        ("说好的大果呢", "sales", {}),
+        ("退货了怎么还没退钱？", "service", {}),
     ],
 )
 def test_phrase_quoted_in_the_rules_gets_its_primary_label(
-    trained_model: LoadedModel, text: str, primary: str
+    request: pytest.FixtureRequest, trained_model: LoadedModel, text: str, primary: str, misses: Misses
 ) -> None:
+    expect_known_misses(request, trained_model, misses)
     label, _, _ = _route_one(trained_model, text)
     assert label == primary

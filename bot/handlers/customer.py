@@ -37,10 +37,9 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     deps = deps_of(context.bot_data)
     current = await asyncio.to_thread(deps.service.language_for, user.id, user.language_code)
     wanted = (context.args[0].lower()[:2] if context.args else "") or ("en" if current == "zh" else "zh")
-    language = wanted if wanted in ("zh", "en") else current
-    repository = deps.service.repository
-    await asyncio.to_thread(repository.upsert_customer, user.id, message.chat_id, user.full_name, language)
-    await asyncio.to_thread(repository.set_language, user.id, language)
+    language = await asyncio.to_thread(
+        deps.service.choose_language, user.id, message.chat_id, user.full_name, wanted, current
+    )
     await message.reply_text(texts.text("language_set", language))
 
 
@@ -107,7 +106,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     language = await asyncio.to_thread(service.language_for, user.id, user.language_code)
     await query.answer()
     if query.data == f"{FORGET_PREFIX}:yes":
-        count = await asyncio.to_thread(service.repository.forget_customer, user.id)
+        count = await asyncio.to_thread(service.forget, user.id)
         await query.edit_message_text(texts.text("forget_done", language, count=count))
     else:
         await query.edit_message_text(texts.text("forget_cancelled", language))
@@ -244,9 +243,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text or not text.strip():
         return
     service = deps_of(context.bot_data).service
-    item = await asyncio.to_thread(
-        service.repository.update_text_if_new, message.chat_id, message.message_id, text
-    )
+    item = await asyncio.to_thread(service.apply_edit, message.chat_id, message.message_id, text)
     if item is None:
         return
     language = await asyncio.to_thread(
