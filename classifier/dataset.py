@@ -101,7 +101,8 @@ def fingerprint(examples: Sequence[Example]) -> str:
 def normalise(text: str) -> str:
     """Fold width, case, spaces and punctuation so trivial copies compare equal."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"[\W_]+", "", folded)
+    # Emoji-only messages (😡 vs 👍) would all fold to "": keep their symbols then.
+    return re.sub(r"[\W_]+", "", folded) or re.sub(r"\s+", "", folded)
 
 
 def _shingles(text: str) -> set[str]:

@@ -14,6 +14,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
+from classifier.compiled import CompiledRouter
 from classifier.labels import DEPARTMENTS, NONE, TRIAGE
 from classifier.linear import NBSVMClassifier, TemperatureCalibrated
 from classifier.tokenizer import MAX_CHARS, JiebaTokenizer
@@ -139,17 +140,46 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         return self.pipeline_.predict([text[:MAX_CHARS] for text in texts])
 
     def route(self, texts: Sequence[str]) -> list[Prediction]:
-        """Full routing decision for each message, computing the features once."""
-        clipped = [text[:MAX_CHARS] for text in texts]
-        matrix = self.pipeline_[:-1].transform(clipped)
-        probabilities = self.pipeline_[-1].predict_proba(matrix)
-        kinds = self.kind_model_.predict(matrix)
-        secondary = self.secondary_model_.predict_proba(matrix)
+        """Full routing decision for each message, through the compiled fast path."""
+        router = self._compiled()
+        scores = router.scores([text[:MAX_CHARS] for text in texts])
+        kinds = np.asarray(self.kind_model_.classes_)[np.argmax(scores[:, router.kind], axis=1)]
+        return self._predictions(
+            router.primary_probabilities(scores), kinds, router.secondary_probabilities(scores)
+        )
+
+    def route_with_sklearn(self, texts: Sequence[str]) -> list[Prediction]:
+        """The same decisions through scikit-learn's own transform and predict (the reference)."""
+        matrix = self.pipeline_[:-1].transform([text[:MAX_CHARS] for text in texts])
+        return self._predictions(
+            self.pipeline_[-1].predict_proba(matrix),
+            self.kind_model_.predict(matrix),
+            self.secondary_model_.predict_proba(matrix),
+        )
+
+    def _compiled(self) -> CompiledRouter:
+        router: CompiledRouter | None = self.__dict__.get("_router")
+        if router is None:
+            router = CompiledRouter(self.pipeline_, self.kind_model_, self.secondary_model_)
+            self.__dict__["_router"] = router
+        return router
+
+    def __getstate__(self) -> dict[str, object]:
+        # The compiled router is rebuilt from the fitted parts; pickling it would double the file.
+        state = dict(super().__getstate__())
+        state.pop("_router", None)
+        return state
+
+    def _predictions(
+        self, probabilities: np.ndarray, kinds: np.ndarray, secondary: np.ndarray
+    ) -> list[Prediction]:
         classes = [str(c) for c in self.classes_]
         results = []
         for row, kind, extra in zip(probabilities, kinds, secondary, strict=True):
             best = int(np.argmax(row))
-            label, confidence = classes[best], float(row[best])
+            label = classes[best]
+            # Decide on the confidence as shown, so a line never reads 0.7 and triage.
+            confidence = round(float(row[best]), 4)
             also = tuple(
                 dept
                 for dept, p in zip(self.secondary_labels_, extra, strict=True)
@@ -159,7 +189,7 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
                 Prediction(
                     queue=label if confidence >= self.threshold else TRIAGE,
                     label=label,
-                    confidence=round(confidence, 4),
+                    confidence=confidence,
                     kind=str(kind),
                     secondary=also if label != NONE else (),
                     probabilities={c: round(float(p), 4) for c, p in zip(classes, row, strict=True)},

@@ -19,38 +19,41 @@ METADATA_FILE = "metadata.json"
 CURRENT_POINTER = "CURRENT"
 REBUILD_COMMAND = "feedbot train"
 
-# Modules a model file may name. Unpickling anything else is refused, so even a
-# file that passed the checksum cannot run arbitrary code on load.
-TRUSTED_MODULE_PREFIXES = ("classifier.", "sklearn.", "numpy", "scipy.", "collections")
-TRUSTED_BUILTINS = frozenset(
+# The exact globals a model file may name: the classes a model is made of and
+# the numpy helpers that rebuild arrays. Anything else (os.system, a getattr
+# chain, a dotted name reaching through a module) is refused, so even a file
+# whose checksum was forged cannot run code when it is loaded.
+TRUSTED_GLOBALS = frozenset(
     {
-        "getattr",
-        "slice",
-        "set",
-        "frozenset",
-        "dict",
-        "list",
-        "tuple",
-        "object",
-        "float",
-        "int",
-        "str",
-        "bytes",
+        ("classifier.linear", "NBSVMClassifier"),
+        ("classifier.linear", "TemperatureCalibrated"),
+        ("classifier.model", "FeedbackClassifier"),
+        ("classifier.tokenizer", "JiebaTokenizer"),
+        ("numpy", "dtype"),
+        ("numpy", "float64"),
+        ("numpy", "int64"),
+        ("numpy", "ndarray"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("sklearn.feature_extraction.text", "TfidfTransformer"),
+        ("sklearn.feature_extraction.text", "TfidfVectorizer"),
+        ("sklearn.linear_model._logistic", "LogisticRegression"),
+        ("sklearn.multiclass", "OneVsRestClassifier"),
+        ("sklearn.pipeline", "FeatureUnion"),
+        ("sklearn.pipeline", "Pipeline"),
+        ("sklearn.preprocessing._label", "LabelBinarizer"),
+        ("sklearn.svm._classes", "LinearSVC"),
     }
 )
 _VERSIONED_PACKAGES = ("scikit-learn", "jieba", "numpy", "scipy")
 
 
 class _TrustedUnpickler(pickle.Unpickler):
-    """Unpickler that only rebuilds types from the modules a model is made of."""
+    """Unpickler that rebuilds only the globals in TRUSTED_GLOBALS."""
 
     def find_class(self, module: str, name: str) -> Any:
-        trusted = module.startswith(TRUSTED_MODULE_PREFIXES) or (
-            module == "builtins" and name in TRUSTED_BUILTINS
-        )
-        if module == "copyreg" and name == "_reconstructor":
-            trusted = True
-        if not trusted:
+        if (module, name) not in TRUSTED_GLOBALS:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not a type this project writes")
         return super().find_class(module, name)
 
@@ -75,6 +78,22 @@ def library_versions() -> dict[str, str]:
     for name in _VERSIONED_PACKAGES:
         versions[name] = package_metadata.version(name)
     return versions
+
+
+def code_fingerprint() -> str:
+    """Hash of the classifier's own code and word list: a model is only current if both match."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *package.glob("*.txt")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def is_current(loaded: LoadedModel, data_hash: str) -> bool:
+    """Whether a model was trained on exactly this data by exactly this code."""
+    info = loaded.metadata
+    return info.get("training_data_sha256") == data_hash and info.get("code_sha256") == code_fingerprint()
 
 
 def _sha256(path: Path) -> str:
@@ -109,6 +128,7 @@ def save_model(
         "threshold": classifier.threshold,
         "params": classifier.get_params(),
         "training_data_sha256": data_hash,
+        "code_sha256": code_fingerprint(),
         "model_sha256": _sha256(model_path),
         "libraries": library_versions(),
         "scores": scores,

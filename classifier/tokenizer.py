@@ -37,9 +37,10 @@ def initialise() -> None:
 
 
 # Unicode categories that carry no routing signal: punctuation (P*), spaces
-# (Z*), control characters and maths/modifier symbols (～, ｜, ^). Emoji and
+# (Z*), control characters, maths/modifier symbols (～, ｜, ^) and lone marks
+# (the U+FE0F after ❤ when jieba splits it off). Emoji and
 # other symbols (So: 😡 vs 👍, ★) and currency (Sc: ¥) are kept.
-_NOISE_CATEGORIES = ("P", "Z", "Cc", "Sm", "Sk")
+_NOISE_CATEGORIES = ("P", "Z", "Cc", "Sm", "Sk", "M")
 
 
 def _is_noise(token: str) -> bool:

@@ -21,18 +21,18 @@ fi
 .venv/bin/python -m pip install -q -e ".[dev]"
 
 .venv/bin/feedbot db upgrade
-# Train only when the current model was not trained on exactly this data.
+# Train only when the current model was not trained on exactly this data by this code.
 if ! .venv/bin/python - <<'PY'
 import sys
 from pathlib import Path
 from classifier.dataset import fingerprint
-from classifier.persist import ModelError, load_model
+from classifier.persist import ModelError, is_current, load_model
 from classifier.train import load_training_examples
 try:
     model = load_model(Path("models"))
 except ModelError:
     sys.exit(1)
-sys.exit(model.metadata.get("training_data_sha256") != fingerprint(load_training_examples(Path("training_data"))))
+sys.exit(0 if is_current(model, fingerprint(load_training_examples(Path("training_data")))) else 1)
 PY
 then
     .venv/bin/feedbot train --no-compare

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from classifier.dataset import fingerprint
-from classifier.persist import LoadedModel, ModelError, load_model
+from classifier.persist import LoadedModel, ModelError, is_current, load_model
 from classifier.train import load_training_examples, train
 
 pytest_plugins = ["tests.storage_fixtures", "tests.sandbox_fixtures", "tests.bot_harness"]
@@ -18,16 +18,15 @@ TRAINING_DATA = ROOT / "training_data"
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models directory whose current model was trained on today's training data.
+    """A models directory whose current model was trained on today's data by today's code.
 
-    Reuses the project's `models/` when its current model was trained on exactly
-    this data (as after `feedbot train`); otherwise trains one (about 30 s).
+    Reuses the project's `models/` when its current model is exactly that (as
+    after `scripts/setup.sh` or `feedbot train`); otherwise trains one (about a minute).
     """
     project_models = ROOT / "models"
     data_hash = fingerprint(load_training_examples(TRAINING_DATA))
     try:
-        current = load_model(project_models)
-        if current.metadata.get("training_data_sha256") == data_hash:
+        if is_current(load_model(project_models), data_hash):
             return project_models
     except ModelError:
         pass
