@@ -187,11 +187,6 @@ def _hostile_pickles(marker: Path) -> dict[str, bytes]:
     }
 
 
-UNPICKLER_BYPASS = pytest.mark.xfail(
-    strict=True,
-    reason="security bug in persist._TrustedUnpickler: module-prefix trust lets a pickle reach os "
-    "through a trusted module's attributes (see report)",
-)
 
 
 @pytest.mark.parametrize(
@@ -200,8 +195,8 @@ UNPICKLER_BYPASS = pytest.mark.xfail(
         "os.mkdir",
         "posix.mkdir",
         "builtins.eval",
-        pytest.param("classifier.tokenizer/os.mkdir", marks=UNPICKLER_BYPASS),
-        pytest.param("getattr(classifier.tokenizer.os)", marks=UNPICKLER_BYPASS),
+        "classifier.tokenizer/os.mkdir",
+        "getattr(classifier.tokenizer.os)",
     ],
 )
 def test_pickle_that_runs_code_is_refused_even_with_a_matching_checksum(

@@ -79,11 +79,6 @@ def test_emoji_are_kept_as_tokens(text: str, tokens: list[str]) -> None:
     assert tokenize(text) == tokens
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tokenizer: the variation selector U+FE0F after ❤ (category Mn) is kept as a token of its own; "
-    "adding 'M' to _NOISE_CATEGORIES drops it",
-)
 def test_emoji_with_a_variation_selector_is_one_token() -> None:
     assert tokenize("很好吃❤️") == ["很", "好吃", "❤"]
 
