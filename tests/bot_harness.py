@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine
@@ -26,6 +27,19 @@ from storage.repository import Repository
 from tests.sandbox_fixtures import TEST_TOKEN
 
 DEPARTMENT_NAMES = ("sales", "product", "service")
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
+    """Poll until `probe` returns something truthy: the bot records a reply just after sending it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {result!r} after {timeout} s")
+        time.sleep(0.05)
 
 
 def bot_config(
