@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -43,6 +44,9 @@ def initialise() -> None:
 _NOISE_CATEGORIES = ("P", "Z", "Cc", "Sm", "Sk", "M")
 
 
+# Cached: the same few thousand tokens recur in every message, and checking each
+# character's category cost half as much again as segmenting the text.
+@functools.lru_cache(maxsize=1 << 16)
 def _is_noise(token: str) -> bool:
     return all(ch.isspace() or unicodedata.category(ch).startswith(_NOISE_CATEGORIES) for ch in token)
 
