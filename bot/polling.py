@@ -84,6 +84,8 @@ async def handle_batch(application: Application, updates: list[Update], stop: as
         )
         failed_ids = {u.update_id for u in pending} & deps.failed_updates
         deps.failed_updates -= failed_ids
+        # Handled now: forget that the customer was told about an outage for it.
+        deps.apologised -= {u.update_id for u in pending} - failed_ids
         pending = [u for u in pending if u.update_id in failed_ids]
         if pending:
             attempt += 1
