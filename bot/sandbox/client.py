@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from bot.sandbox.customers import Injected
+
 JSONDict = dict[str, Any]
 T = TypeVar("T")
 
@@ -38,35 +40,6 @@ class SandboxError(Exception):
 
 class SandboxTimeout(AssertionError):
     """A wait helper gave up; an AssertionError so pytest shows it as a failed expectation."""
-
-
-@dataclass(frozen=True)
-class Injected:
-    """An update the sandbox queued for the bot."""
-
-    update_id: int | None
-    chat_id: int
-    message_id: int | None = None
-    callback_query_id: str | None = None
-    file_id: str | None = None
-    # A button press whose callback_data is on no button of the message.
-    forged: bool = False
-
-    @property
-    def delivered(self) -> bool:
-        """False when Telegram would not show it to the bot (group privacy mode)."""
-        return self.update_id is not None
-
-    @classmethod
-    def from_json(cls, data: JSONDict) -> Injected:
-        return cls(
-            update_id=data.get("update_id"),
-            chat_id=data["chat_id"],
-            message_id=data.get("message_id"),
-            callback_query_id=data.get("callback_query_id"),
-            file_id=data.get("file_id"),
-            forged=bool(data.get("forged")),
-        )
 
 
 @dataclass(frozen=True)

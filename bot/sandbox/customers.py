@@ -41,7 +41,7 @@ _THUMBNAIL_SIDE = 90
 
 @dataclass
 class Injected:
-    """What the control API reports about an injected update."""
+    """What the control API reports about an injected update (server and client share it)."""
 
     update_id: int | None
     chat_id: int
@@ -49,6 +49,23 @@ class Injected:
     callback_query_id: str | None = None
     file_id: str | None = None
     forged: bool = False
+
+    @property
+    def delivered(self) -> bool:
+        """False when Telegram would not show it to the bot (group privacy mode)."""
+        return self.update_id is not None
+
+    @classmethod
+    def from_json(cls, data: JSONDict) -> Injected:
+        """Read the control API's answer back (the client side)."""
+        return cls(
+            update_id=data.get("update_id"),
+            chat_id=data["chat_id"],
+            message_id=data.get("message_id"),
+            callback_query_id=data.get("callback_query_id"),
+            file_id=data.get("file_id"),
+            forged=bool(data.get("forged", False)),
+        )
 
     def to_json(self) -> JSONDict:
         """The control API's answer."""
