@@ -41,11 +41,6 @@ class Prediction:
     secondary: tuple[str, ...]
     probabilities: dict[str, float]
 
-    def runner_up(self) -> str:
-        """The second most likely label, for asking the customer between two."""
-        ranked = sorted(self.probabilities, key=self.probabilities.__getitem__, reverse=True)
-        return ranked[1]
-
 
 def make_vectorizer(features: str) -> TfidfVectorizer | FeatureUnion:
     """TF-IDF over jieba words, characters, or both (`features` is word, char or both).
