@@ -1,22 +1,20 @@
-"""The fitted router reduced to vocabularies and one weight matrix, for fast prediction.
+"""The fitted router reduced to n-gram tables and one weight matrix, for fast prediction.
 
 scikit-learn's transform and predict calls validate their input, build sparse
 matrices and dispatch per estimator; for one short message that overhead was
-four times the arithmetic (p99 about 10 ms). Here each message is analysed
-with the fitted vectorizers' own analyzers (so the n-grams are exactly the
-same), weighted like TfidfVectorizer does, and scored against all three heads
-with one small matrix product. tests/test_classifier_compiled.py checks the
-results equal the scikit-learn path.
+four times the arithmetic (p99 about 10 ms). Here each message is cut into
+exactly the n-grams the fitted vectorizers make, but the vocabulary lookups,
+counting, TF-IDF weighting, normalisation and the scoring against all three
+heads run in numpy over the whole batch, so Python only segments the text.
+tests/test_classifier_compiled.py checks the results equal the scikit-learn path.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from itertools import repeat
-from operator import add
+from typing import Protocol
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -27,69 +25,183 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 # A sigmoid this far out is 0 or 1 in float64: stands in for a constant head.
 _CERTAIN = 50.0
 
+# scikit-learn's char analyzer folds runs of two or more whitespace characters to one space.
+_WHITE_SPACES = re.compile(r"\s\s+")
+# A code point plus one fits in 21 bits, so up to three of them pack into one uint64 key
+# without collisions; the +1 keeps a 1-gram's key apart from a 2-gram's.
+_CODE_BITS = np.uint64(21)
+
 
 class NotCompilable(ValueError):
     """The fitted model uses settings the fast path does not reproduce."""
 
 
-# scikit-learn's char analyzer folds runs of two or more whitespace characters to one space.
-_WHITE_SPACES = re.compile(r"\s\s+")
-
-Grams = Callable[[str], Counter[str]]
+# Every occurrence of a known n-gram: the row (text) it occurs in and its column.
+Occurrences = tuple[np.ndarray, np.ndarray]
 
 
-def _char_grams(low: int, high: int) -> Grams:
-    """Character n-gram counts, as analyzer="char" makes them (built in C by map and Counter)."""
-
-    def grams(text: str) -> Counter[str]:
-        text = _WHITE_SPACES.sub(" ", text.lower())
-        counts: Counter[str] = Counter()
-        shifted: Iterable[str] = text
-        for n in range(1, high + 1):
-            if n > 1:
-                shifted = map(add, shifted, text[n - 1 :])
-            if n >= low:
-                shifted = list(shifted)
-                counts.update(shifted)
-        return counts
-
-    return grams
+class _Block(Protocol):
+    def occurrences(self, texts: Sequence[str]) -> Occurrences: ...
 
 
-def _word_grams(tokenizer: Callable[[str], list[str]], low: int, high: int) -> Grams:
-    """Word n-gram counts, tokens joined by one space as scikit-learn joins them."""
-
-    def grams(text: str) -> Counter[str]:
-        tokens = tokenizer(text)
-        counts: Counter[str] = Counter(tokens) if low == 1 else Counter()
-        for n in range(max(low, 2), high + 1):
-            counts.update(map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False)))
-        return counts
-
-    return grams
+def _pack(codes: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """One uint64 key per n-gram starting at `starts` (code points already shifted by one)."""
+    key = codes[starts].copy()
+    for k in range(1, n):
+        key = (key << _CODE_BITS) | codes[starts + k]
+    return key
 
 
-def _generic_grams(vectorizer: TfidfVectorizer) -> Grams:
-    """Any other analyzer: the vectorizer's own."""
-    analyze = vectorizer.build_analyzer()
-    return lambda text: Counter(analyze(text))
+# Fibonacci hashing: multiply by 2**64 / golden ratio and keep the top bits.
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _grams(vectorizer: TfidfVectorizer) -> Grams:
+class _KeyTable:
+    """An open-addressing hash table from uint64 n-gram keys to columns, probed in bulk by numpy.
+
+    A sorted array and np.searchsorted did the same job three times slower: each key
+    costs about 17 dependent random reads there, here about two.
+    """
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray) -> None:
+        self.keys = keys.astype(np.uint64)
+        self.columns = columns.astype(np.int64)
+        self.bits = max(4, int(np.ceil(np.log2(2 * max(len(keys), 1)))))  # at most half full
+        self.slots = np.full(1 << self.bits, -1, dtype=np.int64)  # index into keys, -1 = empty
+        position = self._home(self.keys)
+        pending = np.arange(len(keys))
+        while pending.size:
+            # Of the keys whose slot is free, one per slot moves in; the rest probe the next slot.
+            free = pending[self.slots[position[pending]] == -1]
+            _, first = np.unique(position[free], return_index=True)
+            settled = free[first]
+            self.slots[position[settled]] = settled
+            pending = np.setdiff1d(pending, settled, assume_unique=True)
+            position[pending] = (position[pending] + 1) & (len(self.slots) - 1)
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys * _FIBONACCI) >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Columns of the keys in the table, and which of `keys` were found."""
+        keys = keys.astype(np.uint64, copy=False)
+        position = self._home(keys)
+        index = np.full(len(keys), -1, dtype=np.int64)
+        probing = np.arange(len(keys))
+        while probing.size:
+            slot = self.slots[position[probing]]
+            occupied = slot >= 0
+            hit = occupied.copy()
+            hit[occupied] = self.keys[slot[occupied]] == keys[probing[occupied]]
+            index[probing[hit]] = slot[hit]
+            probing = probing[occupied & ~hit]  # an empty slot ends the search: not in the table
+            position[probing] = (position[probing] + 1) & (len(self.slots) - 1)
+        found = index >= 0
+        return self.columns[index[found]], found
+
+
+class _CharBlock:
+    """analyzer="char" with lowercasing, n <= 3: n-grams as packed code points, looked up in bulk."""
+
+    def __init__(self, vocabulary: dict[str, int], low: int, high: int) -> None:
+        self.low, self.high = low, high
+        first = np.zeros(1, dtype=np.int64)
+        keys = np.array([_pack(_codes(gram), first, len(gram))[0] for gram in vocabulary], dtype=np.uint64)
+        self.table = _KeyTable(keys, np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary)))
+
+    def occurrences(self, texts: Sequence[str]) -> Occurrences:
+        prepared = [_WHITE_SPACES.sub(" ", text.lower()) for text in texts]
+        lengths = np.fromiter(map(len, prepared), dtype=np.int64, count=len(prepared))
+        codes = _codes("".join(prepared))
+        row = np.repeat(np.arange(len(prepared)), lengths)
+        rows, columns = [], []
+        for n in range(self.low, self.high + 1):
+            starts = np.arange(max(len(codes) - n + 1, 0))
+            # An n-gram may not run from one text into the next.
+            starts = starts[row[starts] == row[starts + n - 1]]
+            found_columns, found = self.table.find(_pack(codes, starts, n))
+            rows.append(row[starts[found]])
+            columns.append(found_columns)
+        return np.concatenate(rows), np.concatenate(columns)
+
+
+def _codes(text: str) -> np.ndarray:
+    """Unicode code points plus one, as uint64."""
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + np.uint64(1)
+
+
+class _WordBlock:
+    """Word 1- and 2-grams over our tokenizer: tokens become ids, bigrams a pair of ids."""
+
+    def __init__(self, tokenizer: Callable[[str], list[str]], vocabulary: dict[str, int], high: int) -> None:
+        self.tokenizer = tokenizer
+        token_ids: dict[str, int] = {}
+        unigrams: dict[int, int] = {}
+        bigrams: dict[tuple[int, int], int] = {}
+        for gram, column in vocabulary.items():
+            parts = gram.split(" ")
+            if len(parts) > high:  # a token with a space inside: splitting would be ambiguous
+                raise NotCompilable(f"word n-gram {gram!r} does not split into tokens")
+            ids = tuple(token_ids.setdefault(part, len(token_ids)) for part in parts)
+            if len(ids) == 1:
+                unigrams[ids[0]] = column
+            else:
+                bigrams[(ids[0], ids[1])] = column
+        self.token_ids = token_ids
+        self.unigram_columns = np.full(len(token_ids) + 1, -1, dtype=np.int64)  # last slot: unknown token
+        for token, column in unigrams.items():
+            self.unigram_columns[token] = column
+        self.base = np.int64(len(token_ids) + 1)
+        keys = np.array([a * self.base + b for a, b in bigrams], dtype=np.int64)
+        self.bigrams = _KeyTable(keys, np.fromiter(bigrams.values(), dtype=np.int64, count=len(bigrams)))
+
+    def occurrences(self, texts: Sequence[str]) -> Occurrences:
+        unknown = len(self.token_ids)
+        ids: list[int] = []
+        lengths: list[int] = []
+        for text in texts:
+            tokens = self.tokenizer(text)
+            ids.extend(map(self.token_ids.get, tokens, repeat(unknown)))
+            lengths.append(len(tokens))
+        token = np.asarray(ids, dtype=np.int64)
+        row = np.repeat(np.arange(len(texts)), lengths)
+        unigram_columns = self.unigram_columns[token]
+        known = unigram_columns >= 0
+        rows, columns = [row[known]], [unigram_columns[known]]
+        pair = np.flatnonzero((row[:-1] == row[1:]) & (token[:-1] != unknown) & (token[1:] != unknown))
+        found_columns, found = self.bigrams.find(token[pair] * self.base + token[pair + 1])
+        rows.append(row[pair[found]])
+        columns.append(found_columns)
+        return np.concatenate(rows), np.concatenate(columns)
+
+
+class _GenericBlock:
+    """Any other analyzer: the vectorizer's own, with a dictionary lookup per n-gram."""
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.analyze = vectorizer.build_analyzer()
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+
+    def occurrences(self, texts: Sequence[str]) -> Occurrences:
+        rows: list[int] = []
+        columns: list[int] = []
+        for row, text in enumerate(texts):
+            found = [column for column in map(self.vocabulary.get, self.analyze(text)) if column is not None]
+            columns.extend(found)
+            rows.extend(repeat(row, len(found)))
+        return np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+
+
+def _block(vectorizer: TfidfVectorizer) -> _Block:
     plain = vectorizer.preprocessor is None and vectorizer.strip_accents is None
     low, high = vectorizer.ngram_range
-    if plain and vectorizer.analyzer == "char" and vectorizer.lowercase:
-        return _char_grams(low, high)
+    if plain and vectorizer.analyzer == "char" and vectorizer.lowercase and high <= 3:
+        return _CharBlock(vectorizer.vocabulary_, low, high)
     words = vectorizer.analyzer == "word" and vectorizer.tokenizer is not None
-    if plain and words and not vectorizer.lowercase and vectorizer.stop_words is None:
-        return _word_grams(vectorizer.tokenizer, low, high)
-    return _generic_grams(vectorizer)
-
-
-@dataclass(frozen=True)
-class _Block:
-    grams: Grams
-    vocabulary: dict[str, int]
+    plain_words = plain and words and not vectorizer.lowercase and vectorizer.stop_words is None
+    if plain_words and low == 1 and high <= 2:
+        return _WordBlock(vectorizer.tokenizer, vectorizer.vocabulary_, high)
+    return _GenericBlock(vectorizer)
 
 
 def _blocks(features: TfidfVectorizer | FeatureUnion) -> tuple[list[_Block], np.ndarray, np.ndarray]:
@@ -105,7 +217,7 @@ def _blocks(features: TfidfVectorizer | FeatureUnion) -> tuple[list[_Block], np.
             raise NotCompilable("only sublinear, idf-weighted, l2-normalised TF-IDF is compiled")
         if vectorizer.binary:
             raise NotCompilable("binary TF-IDF is not compiled")
-        blocks.append(_Block(_grams(vectorizer), vectorizer.vocabulary_))
+        blocks.append(_block(vectorizer))
         idfs.append(vectorizer.idf_)
         offsets.append(offset)
         offset += len(vectorizer.vocabulary_)
@@ -155,27 +267,24 @@ class CompiledRouter:
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Raw scores, one row per text: primary, kind and secondary columns (see the slices)."""
-        # Python only gathers n-gram counts (with C-level map/Counter); vocabulary lookup
-        # results, TF-IDF weights, per-block normalisation and the scoring are then
-        # computed once for the whole batch, so numpy's per-call cost is paid once.
-        segments: list[int] = []
-        columns: list[int] = []
-        counts: list[int] = []
-        n_blocks = len(self.blocks)
-        for row, text in enumerate(texts):
-            for number, block in enumerate(self.blocks):
-                found = block.grams(text)
-                columns.extend(map(block.vocabulary.get, found.keys(), repeat(-1)))
-                counts.extend(found.values())
-                segments.extend(repeat(row * n_blocks + number, len(found)))
-        column = np.asarray(columns, dtype=np.int64)
-        known = column >= 0
-        segment = np.asarray(segments, dtype=np.int64)[known]
-        column = column[known] + self.offsets[segment % n_blocks]
-        weight = (np.log(np.asarray(counts, dtype=np.float64)[known]) + 1.0) * self.idf[column]
-        norms = np.sqrt(np.bincount(segment, weights=weight * weight, minlength=len(texts) * n_blocks))
+        n_texts, n_features, n_blocks = len(texts), len(self.idf), len(self.blocks)
+        rows, columns = [], []
+        for block, offset in zip(self.blocks, self.offsets, strict=True):
+            row, column = block.occurrences(texts)
+            rows.append(row)
+            columns.append(column + offset)
+        # Counting an n-gram's occurrences in a text = counting equal (row, column) codes;
+        # np.unique also sorts them row by row, the order a CSR matrix wants.
+        cells = np.concatenate(rows) * n_features + np.concatenate(columns)
+        cell, counts = np.unique(cells, return_counts=True)
+        row, column = np.divmod(cell, n_features)
+        weight = (np.log(counts) + 1.0) * self.idf[column]
+        # Each block is l2-normalised on its own, as FeatureUnion stacks separately normalised blocks.
+        segment = row * n_blocks + np.searchsorted(self.offsets, column, side="right") - 1
+        norms = np.sqrt(np.bincount(segment, weights=weight * weight, minlength=n_texts * n_blocks))
         weight /= norms[segment]
-        matrix = csr_matrix((weight, (segment // n_blocks, column)), shape=(len(texts), len(self.idf)))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n_texts))])
+        matrix = csr_matrix((weight, column, indptr), shape=(n_texts, n_features))
         return np.asarray(matrix @ self.weights) + self.bias
 
     def primary_probabilities(self, scores: np.ndarray) -> np.ndarray:

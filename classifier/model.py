@@ -169,16 +169,23 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         self, probabilities: np.ndarray, kinds: np.ndarray, secondary: np.ndarray
     ) -> list[Prediction]:
         classes = [str(c) for c in self.classes_]
+        # Rounded, thresholded and converted once per batch in numpy, not per message.
+        shown = [[round(p, 4) for p in row] for row in probabilities.tolist()]
+        best = np.argmax(probabilities, axis=1).tolist()
+        raised = (secondary >= SECONDARY_THRESHOLD).tolist()
         results = []
-        for row, kind, extra in zip(probabilities, kinds, secondary, strict=True):
-            best = int(np.argmax(row))
-            label = classes[best]
+        for row, top, kind, flags in zip(shown, best, kinds.tolist(), raised, strict=True):
+            label = classes[top]
             # Decide on the confidence as shown, so a line never reads 0.7 and triage.
-            confidence = round(float(row[best]), 4)
-            also = tuple(
-                dept
-                for dept, p in zip(self.secondary_labels_, extra, strict=True)
-                if p >= SECONDARY_THRESHOLD and dept != label
+            confidence = row[top]
+            also = (
+                tuple(
+                    dept
+                    for dept, flag in zip(self.secondary_labels_, flags, strict=True)
+                    if flag and dept != label
+                )
+                if label != NONE
+                else ()
             )
             results.append(
                 Prediction(
@@ -186,8 +193,8 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
                     label=label,
                     confidence=confidence,
                     kind=str(kind),
-                    secondary=also if label != NONE else (),
-                    probabilities={c: round(float(p), 4) for c, p in zip(classes, row, strict=True)},
+                    secondary=also,
+                    probabilities=dict(zip(classes, row, strict=True)),
                 )
             )
         return results

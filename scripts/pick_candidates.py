@@ -37,7 +37,7 @@ def already_picked() -> set[str]:
     return ids
 
 
-def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7) -> None:
+def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, negative_only: bool = False) -> None:
     rng = random.Random(seed + first)
     seen: set[str] = set()
     earlier = already_picked()
@@ -74,10 +74,15 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7) -> None:
             picked.append(row)
             got += 1
 
-    take(neg + pos, int(total * 0.34), SALES_HINTS)  # sales is rarest: look for it
-    take(neg, int(total * 0.22), SERVICE_HINTS)
-    take(neg, int(total * 0.26), None)
-    take(pos, total - len(picked), None)  # praise and suggestions -> none
+    if negative_only:
+        # Once the keyword pools ran dry: the corpora's own "negative review" flag finds
+        # texts that usually need someone to act; the label still comes from reading.
+        take(neg, total, None)
+    else:
+        take(neg + pos, int(total * 0.34), SALES_HINTS)  # sales is rarest: look for it
+        take(neg, int(total * 0.22), SERVICE_HINTS)
+        take(neg, int(total * 0.26), None)
+        take(pos, total - len(picked), None)  # praise and suggestions -> none
     rng.shuffle(picked)
     OUT.mkdir(parents=True, exist_ok=True)
     for b in range(first, first + n_batches):
@@ -90,4 +95,5 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    args = [arg for arg in sys.argv[1:] if arg != "--negative-only"]
+    main(int(args[0]), int(args[1]), int(args[2]) if len(args) > 2 else 0, negative_only="--negative-only" in sys.argv)
