@@ -155,6 +155,22 @@ def split(examples: Sequence[Example], test_share: float, seed: str) -> tuple[li
     return train, test
 
 
+def split_frozen(examples: Sequence[Example], test_ids: set[str]) -> tuple[list[Example], list[Example]]:
+    """Train and test sides for a test set that is already fixed: new examples only ever train.
+
+    A hash split would send a fifth of every new labeling round into the test set, so the
+    figures of two models would come from different tests; with the ids fixed, they do not.
+    """
+    test = [example for example in examples if example.id in test_ids]
+    missing = test_ids - {example.id for example in test}
+    if missing:
+        raise ValueError(
+            f"{len(missing)} frozen test ids are no longer in the data, e.g. {sorted(missing)[0]}"
+        )
+    train = [example for example in examples if example.id not in test_ids]
+    return sorted(train, key=lambda e: e.id), sorted(test, key=lambda e: e.id)
+
+
 def check_learnable(examples: Sequence[Example], minimum_per_label: int = 5) -> None:
     """Refuse data a classifier cannot learn from, saying what is missing."""
     counts = Counter(example.primary for example in examples)

@@ -1,7 +1,8 @@
 """Merge every labeled batch into one de-duplicated set and split train / frozen test.
 
-Run once per labeling round: `python scripts/build_dataset.py`. The split is by
-source id with a fixed seed, so re-running on the same labels gives the same files.
+Run once per labeling round: `python scripts/build_dataset.py`. The test set was drawn
+once by a seeded hash of the source id and is frozen in `training_data/test_ids.txt`;
+every later round's examples go to training, so models are always judged on the same test.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from classifier.dataset import (  # noqa: E402
     parse_example,
     read_examples,
     split,
+    split_frozen,
     write_examples,
 )
 
@@ -27,6 +29,7 @@ SEED_FILE = ROOT.parent / "shared" / "datasets" / "labeled_seed_1500.jsonl"
 DATA = ROOT / "training_data"
 TEST_SHARE = 0.2
 SPLIT_SEED = "feedbot-test-2026-11-22"
+TEST_IDS = DATA / "test_ids.txt"
 
 
 def read_batches() -> list[Example]:
@@ -58,7 +61,11 @@ def main() -> None:
     english = read_examples(DATA / "english_mixed.jsonl") if (DATA / "english_mixed.jsonl").exists() else []
     everything = [*seed, *batches, *english]
     kept, dropped = deduplicate(everything)
-    train, test = split(kept, TEST_SHARE, SPLIT_SEED)
+    if TEST_IDS.exists():
+        train, test = split_frozen(kept, set(TEST_IDS.read_text(encoding="utf-8").split()))
+    else:
+        train, test = split(kept, TEST_SHARE, SPLIT_SEED)
+        TEST_IDS.write_text("".join(f"{example.id}\n" for example in test), encoding="utf-8")
     write_examples(DATA / "labeled.jsonl", kept)
     write_examples(DATA / "train.jsonl", train)
     write_examples(DATA / "test.jsonl", test)

@@ -96,4 +96,9 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, negative
 
 if __name__ == "__main__":
     args = [arg for arg in sys.argv[1:] if arg != "--negative-only"]
-    main(int(args[0]), int(args[1]), int(args[2]) if len(args) > 2 else 0, negative_only="--negative-only" in sys.argv)
+    main(
+        int(args[0]),
+        int(args[1]),
+        int(args[2]) if len(args) > 2 else 0,
+        negative_only="--negative-only" in sys.argv,
+    )

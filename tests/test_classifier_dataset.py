@@ -7,9 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from classifier.dataset import DatasetError, Example, deduplicate, parse_example, read_examples, split
+from classifier.dataset import (
+    DatasetError,
+    Example,
+    deduplicate,
+    normalise,
+    parse_example,
+    read_examples,
+    split,
+    split_frozen,
+)
 
-TRAIN_FILE = Path(__file__).resolve().parents[1] / "training_data" / "train.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "training_data"
+TRAIN_FILE = DATA / "train.jsonl"
 
 
 def example(example_id: str, text: str, primary: str = "service") -> Example:
@@ -89,6 +99,37 @@ def test_split_takes_about_the_test_share_and_depends_on_the_seed() -> None:
     assert len(train) + len(test) == 2000
     assert 340 <= len(test) <= 460
     assert _sides(train, test) != _sides(*split(_many(2000), 0.2, "seed-2"))
+
+
+def test_with_a_frozen_test_set_new_examples_only_ever_train() -> None:
+    _, test = split(_many(500), 0.2, "seed-1")
+    frozen = {e.id for e in test}
+    train_after, test_after = split_frozen(_many(500) + _many(300, start=500), frozen)
+    assert {e.id for e in test_after} == frozen
+    assert {e.id for e in _many(300, start=500)} <= {e.id for e in train_after}
+
+
+def test_a_frozen_test_id_that_vanished_is_an_error_not_a_smaller_test() -> None:
+    with pytest.raises(ValueError, match="no longer in the data"):
+        split_frozen(_many(10), {"batch:00003", "gone:1"})
+
+
+def test_shipped_data_keeps_the_frozen_test_set_apart_from_training() -> None:
+    train, test = read_examples(DATA / "train.jsonl"), read_examples(DATA / "test.jsonl")
+    assert {e.id for e in test} == set((DATA / "test_ids.txt").read_text(encoding="utf-8").split())
+    assert not {e.id for e in train} & {e.id for e in test}
+    assert not {normalise(e.text) for e in train} & {normalise(e.text) for e in test}
+
+
+def test_shipped_data_has_the_volume_the_router_needs() -> None:
+    labeled = read_examples(DATA / "labeled.jsonl")
+    counts = {
+        label: sum(e.primary == label for e in labeled) for label in ("sales", "product", "service", "none")
+    }
+    assert len(labeled) >= 4000 and min(counts.values()) >= 300
+    assert min(counts["sales"], counts["product"], counts["service"]) >= 600
+    assert len(read_examples(DATA / "test.jsonl")) >= 800
+    assert len(read_examples(DATA / "english_mixed.jsonl")) >= 150
 
 
 def test_valid_example_is_parsed_and_its_primary_dropped_from_secondary() -> None:
