@@ -22,8 +22,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from classifier.sentiment import SentimentAxis
-
 # A sigmoid this far out is 0 or 1 in float64: stands in for a constant head.
 _CERTAIN = 50.0
 
@@ -242,11 +240,8 @@ class CompiledRouter:
     """Scores messages for the primary, kind and secondary heads in one pass."""
 
     def __init__(self, pipeline: Pipeline, kind_model: object, secondary_model: object) -> None:
-        features = pipeline[0]
-        axis = features if isinstance(features, SentimentAxis) else None
-        self.blocks, self.idf, self.offsets = _blocks(axis.features_ if axis else features)
-        # The heads were fitted with the sentiment score as one more column.
-        n_features = len(self.idf) + (1 if axis else 0)
+        self.blocks, self.idf, self.offsets = _blocks(pipeline[0])
+        n_features = len(self.idf)
         calibrated = pipeline[-1]
         temperature = getattr(calibrated, "temperature_", None)
         if temperature is None:
@@ -264,12 +259,8 @@ class CompiledRouter:
                 constant = float(np.ravel(estimator.predict_proba(np.zeros((1, 1))))[-1])
                 secondary_w.append(np.zeros((n_features, 1)))
                 secondary_b.append(np.array([_CERTAIN if constant > 0.5 else -_CERTAIN]))
-        weights = np.hstack([primary_w, kind_w, *secondary_w])
-        bias = np.concatenate([primary_b, kind_b, *secondary_b])
-        if axis:
-            weights, bias = axis.fold(weights, bias)
-        self.weights = np.ascontiguousarray(weights)
-        self.bias = bias
+        self.weights = np.ascontiguousarray(np.hstack([primary_w, kind_w, *secondary_w]))
+        self.bias = np.concatenate([primary_b, kind_b, *secondary_b])
         self.primary = slice(0, primary_w.shape[1])
         self.kind = slice(self.primary.stop, self.primary.stop + kind_w.shape[1])
         self.secondary = slice(self.kind.stop, self.weights.shape[1])

@@ -17,7 +17,6 @@ from sklearn.svm import LinearSVC
 from classifier.compiled import CompiledRouter
 from classifier.labels import DEPARTMENTS, NONE, TRIAGE
 from classifier.linear import NBSVMClassifier, TemperatureCalibrated
-from classifier.sentiment import SentimentAxis
 from classifier.tokenizer import MAX_CHARS, JiebaTokenizer
 
 # Below this calibrated probability a message goes to a human (triage).
@@ -82,15 +81,10 @@ def make_linear_model(name: str, c: float = DEFAULT_C) -> BaseEstimator:
     raise ValueError(f"unknown model {name!r}: use nbsvm, svm or logreg")
 
 
-def make_primary_pipeline(
-    features: str, model: str, c: float = DEFAULT_C, sentiment_corpus: str | None = None
-) -> Pipeline:
-    """Vectorizer (plus the sentiment column, given its corpus) and a calibrated linear classifier."""
+def make_primary_pipeline(features: str, model: str, c: float = DEFAULT_C) -> Pipeline:
+    """Vectorizer plus a calibrated linear classifier for the primary label."""
     calibrated = TemperatureCalibrated(make_linear_model(model, c), cv=5)
-    vectorizer: BaseEstimator = make_vectorizer(features)
-    if sentiment_corpus:
-        vectorizer = SentimentAxis(vectorizer, sentiment_corpus)
-    return Pipeline([("features", vectorizer), ("classifier", calibrated)])
+    return Pipeline([("features", make_vectorizer(features)), ("classifier", calibrated)])
 
 
 class FeedbackClassifier(BaseEstimator, ClassifierMixin):
@@ -102,13 +96,11 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         model: str = "svm",
         c: float = DEFAULT_C,
         threshold: float = DEFAULT_THRESHOLD,
-        sentiment_corpus: str | None = None,
     ) -> None:
         self.features = features
         self.model = model
         self.c = c
         self.threshold = threshold
-        self.sentiment_corpus = sentiment_corpus
 
     def fit(
         self,
@@ -118,7 +110,7 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         secondary: Sequence[Sequence[str]] | None = None,
     ) -> FeedbackClassifier:
         """Learn all three heads from the same TF-IDF representation."""
-        self.pipeline_ = make_primary_pipeline(self.features, self.model, self.c, self.sentiment_corpus)
+        self.pipeline_ = make_primary_pipeline(self.features, self.model, self.c)
         self.pipeline_.fit(list(texts), list(primary))
         _drop_stop_words(self.pipeline_[0])
         matrix = self.pipeline_[:-1].transform(list(texts))
@@ -208,10 +200,8 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         return results
 
 
-def _drop_stop_words(features: TfidfVectorizer | FeatureUnion | SentimentAxis) -> None:
+def _drop_stop_words(features: TfidfVectorizer | FeatureUnion) -> None:
     """Forget the n-grams min_df threw away: only needed for introspection, and most of the file."""
-    if isinstance(features, SentimentAxis):
-        features = features.features_
     parts = [v for _, v in features.transformer_list] if isinstance(features, FeatureUnion) else [features]
     for vectorizer in parts:
         if hasattr(vectorizer, "stop_words_"):

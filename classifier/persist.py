@@ -28,7 +28,6 @@ TRUSTED_GLOBALS = frozenset(
         ("classifier.linear", "NBSVMClassifier"),
         ("classifier.linear", "TemperatureCalibrated"),
         ("classifier.model", "FeedbackClassifier"),
-        ("classifier.sentiment", "SentimentAxis"),
         ("classifier.tokenizer", "JiebaTokenizer"),
         ("numpy", "dtype"),
         ("numpy", "float64"),

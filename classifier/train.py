@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from classifier.evaluation import score_predictions
 from classifier.labels import DEPARTMENTS
 from classifier.model import DEFAULT_THRESHOLD, FeedbackClassifier, make_linear_model, make_vectorizer
 from classifier.persist import save_model
-from classifier.sentiment import SENTIMENT_CORPUS
 
 TRAIN_FILE = "train.jsonl"
 TEST_FILE = "test.jsonl"
@@ -48,17 +46,6 @@ def load_training_examples(data_dir: Path) -> list[Example]:
     for extra in sorted(data_dir.glob(EXTRA_GLOB)):
         examples.extend(read_examples(extra))
     return examples
-
-
-def training_fingerprint(data_dir: Path, examples: Sequence[Example]) -> str:
-    """Hash of everything a model learns from: the examples and the sentiment corpus."""
-    digest = fingerprint(examples)
-    corpus = data_dir / SENTIMENT_CORPUS
-    if corpus.exists():
-        digest = hashlib.sha256(
-            f"{digest}:{hashlib.sha256(corpus.read_bytes()).hexdigest()}".encode()
-        ).hexdigest()
-    return digest
 
 
 def compare_candidates(examples: Sequence[Example], progress: Progress) -> list[dict[str, Any]]:
@@ -105,17 +92,8 @@ def train(
         comparison = compare_candidates(examples, progress)
         features, model = comparison[0]["features"], comparison[0]["model"]
         progress(f"best by cross-validation: features={features} model={model}")
-    corpus = data_dir / SENTIMENT_CORPUS
-    progress(
-        f"fitting features={features} model={model}"
-        + (f" with the sentiment column from {corpus}" if corpus.exists() else "")
-    )
-    classifier = FeedbackClassifier(
-        features=features,
-        model=model,
-        threshold=threshold,
-        sentiment_corpus=str(corpus) if corpus.exists() else None,
-    ).fit(
+    progress(f"fitting features={features} model={model}")
+    classifier = FeedbackClassifier(features=features, model=model, threshold=threshold).fit(
         [e.text for e in examples],
         [e.primary for e in examples],
         [e.kind for e in examples],
@@ -127,9 +105,7 @@ def train(
         progress(f"scoring on the frozen test set {test_path}")
         test = read_examples(test_path)
         report["test"] = score_examples(classifier, test)
-    model_dir = save_model(
-        classifier, models_dir, data_hash=training_fingerprint(data_dir, examples), scores=report
-    )
+    model_dir = save_model(classifier, models_dir, data_hash=fingerprint(examples), scores=report)
     progress(f"saved {model_dir}")
     return TrainingResult(model_dir, report)
 

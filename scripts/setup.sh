@@ -25,14 +25,14 @@ fi
 if ! .venv/bin/python - <<'PY'
 import sys
 from pathlib import Path
+from classifier.dataset import fingerprint
 from classifier.persist import ModelError, is_current, load_model
-from classifier.train import load_training_examples, training_fingerprint
+from classifier.train import load_training_examples
 try:
     model = load_model(Path("models"))
 except ModelError:
     sys.exit(1)
-data = Path("training_data")
-sys.exit(0 if is_current(model, training_fingerprint(data, load_training_examples(data))) else 1)
+sys.exit(0 if is_current(model, fingerprint(load_training_examples(Path("training_data")))) else 1)
 PY
 then
     .venv/bin/feedbot train --no-compare

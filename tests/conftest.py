@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from classifier.dataset import fingerprint
 from classifier.persist import LoadedModel, ModelError, is_current, load_model
-from classifier.train import load_training_examples, train, training_fingerprint
+from classifier.train import load_training_examples, train
 
 pytest_plugins = ["tests.storage_fixtures", "tests.sandbox_fixtures", "tests.bot_harness"]
 
@@ -23,7 +24,7 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     after `scripts/setup.sh` or `feedbot train`); otherwise trains one (about a minute).
     """
     project_models = ROOT / "models"
-    data_hash = training_fingerprint(TRAINING_DATA, load_training_examples(TRAINING_DATA))
+    data_hash = fingerprint(load_training_examples(TRAINING_DATA))
     try:
         if is_current(load_model(project_models), data_hash):
             return project_models
