@@ -37,7 +37,7 @@ def already_picked() -> set[str]:
     return ids
 
 
-def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, negative_only: bool = False) -> None:
+def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, only: str | None = None) -> None:
     rng = random.Random(seed + first)
     seen: set[str] = set()
     earlier = already_picked()
@@ -74,10 +74,13 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, negative
             picked.append(row)
             got += 1
 
-    if negative_only:
+    if only == "negative":
         # Once the keyword pools ran dry: the corpora's own "negative review" flag finds
         # texts that usually need someone to act; the label still comes from reading.
         take(neg, total, None)
+    elif only == "positive":
+        # Then the praise: mostly `none`, but "都挺好，就是有点贵" is a department's (rule 9).
+        take(pos, total, None)
     else:
         take(neg + pos, int(total * 0.34), SALES_HINTS)  # sales is rarest: look for it
         take(neg, int(total * 0.22), SERVICE_HINTS)
@@ -95,10 +98,7 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, negative
 
 
 if __name__ == "__main__":
-    args = [arg for arg in sys.argv[1:] if arg != "--negative-only"]
-    main(
-        int(args[0]),
-        int(args[1]),
-        int(args[2]) if len(args) > 2 else 0,
-        negative_only="--negative-only" in sys.argv,
-    )
+    flags = {"--negative-only": "negative", "--positive-only": "positive"}
+    args = [arg for arg in sys.argv[1:] if arg not in flags]
+    only = next((flags[arg] for arg in sys.argv[1:] if arg in flags), None)
+    main(int(args[0]), int(args[1]), int(args[2]) if len(args) > 2 else 0, only=only)
