@@ -101,16 +101,19 @@ class _KeyTable:
 
 
 class _CharBlock:
-    """analyzer="char" with lowercasing, n <= 3: n-grams as packed code points, looked up in bulk."""
+    """analyzer="char", n <= 3: n-grams as packed code points, looked up in bulk."""
 
-    def __init__(self, vocabulary: dict[str, int], low: int, high: int) -> None:
+    def __init__(
+        self, vocabulary: dict[str, int], low: int, high: int, preprocess: Callable[[str], str]
+    ) -> None:
         self.low, self.high = low, high
+        self.preprocess = preprocess
         first = np.zeros(1, dtype=np.int64)
         keys = np.array([_pack(_codes(gram), first, len(gram))[0] for gram in vocabulary], dtype=np.uint64)
         self.table = _KeyTable(keys, np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary)))
 
     def occurrences(self, texts: Sequence[str]) -> Occurrences:
-        prepared = [_WHITE_SPACES.sub(" ", text.lower()) for text in texts]
+        prepared = [_WHITE_SPACES.sub(" ", self.preprocess(text)) for text in texts]
         lengths = np.fromiter(map(len, prepared), dtype=np.int64, count=len(prepared))
         codes = _codes("".join(prepared))
         row = np.repeat(np.arange(len(prepared)), lengths)
@@ -195,8 +198,10 @@ class _GenericBlock:
 def _block(vectorizer: TfidfVectorizer) -> _Block:
     plain = vectorizer.preprocessor is None and vectorizer.strip_accents is None
     low, high = vectorizer.ngram_range
-    if plain and vectorizer.analyzer == "char" and vectorizer.lowercase and high <= 3:
-        return _CharBlock(vectorizer.vocabulary_, low, high)
+    if vectorizer.analyzer == "char" and vectorizer.strip_accents is None and high <= 3:
+        # As TfidfVectorizer.build_preprocessor: a given preprocessor replaces the lowercasing.
+        preprocess = vectorizer.preprocessor or (str.lower if vectorizer.lowercase else str)
+        return _CharBlock(vectorizer.vocabulary_, low, high, preprocess)
     words = vectorizer.analyzer == "word" and vectorizer.tokenizer is not None
     plain_words = plain and words and not vectorizer.lowercase and vectorizer.stop_words is None
     if plain_words and low == 1 and high <= 2:
@@ -204,13 +209,20 @@ def _block(vectorizer: TfidfVectorizer) -> _Block:
     return _GenericBlock(vectorizer)
 
 
-def _blocks(features: TfidfVectorizer | FeatureUnion) -> tuple[list[_Block], np.ndarray, np.ndarray]:
-    """The feature blocks, the idf of every column, and each block's first column."""
-    vectorizers = (
-        [v for _, v in features.transformer_list] if isinstance(features, FeatureUnion) else [features]
+def _blocks(
+    features: TfidfVectorizer | FeatureUnion,
+) -> tuple[list[_Block], np.ndarray, np.ndarray, np.ndarray]:
+    """The feature blocks, the idf of every column, each block's first column, and each column's weight.
+
+    The weight is FeatureUnion's transformer_weights (1 for unweighted blocks): it multiplies a
+    block after normalisation, so it can be folded into the heads' weights.
+    """
+    named = features.transformer_list if isinstance(features, FeatureUnion) else [("", features)]
+    block_weights = (
+        (getattr(features, "transformer_weights", None) or {}) if isinstance(features, FeatureUnion) else {}
     )
-    blocks, idfs, offsets, offset = [], [], [], 0
-    for vectorizer in vectorizers:
+    blocks, idfs, offsets, column_weights, offset = [], [], [], [], 0
+    for name, vectorizer in named:
         if not isinstance(vectorizer, TfidfVectorizer):
             raise NotCompilable(f"unexpected feature step {type(vectorizer).__name__}")
         if not (vectorizer.use_idf and vectorizer.sublinear_tf and vectorizer.norm == "l2"):
@@ -220,8 +232,9 @@ def _blocks(features: TfidfVectorizer | FeatureUnion) -> tuple[list[_Block], np.
         blocks.append(_block(vectorizer))
         idfs.append(vectorizer.idf_)
         offsets.append(offset)
+        column_weights.append(np.full(len(vectorizer.vocabulary_), float(block_weights.get(name, 1.0))))
         offset += len(vectorizer.vocabulary_)
-    return blocks, np.concatenate(idfs), np.asarray(offsets, dtype=np.int64)
+    return blocks, np.concatenate(idfs), np.asarray(offsets, dtype=np.int64), np.concatenate(column_weights)
 
 
 def _linear_head(estimator: object, n_features: int) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +253,7 @@ class CompiledRouter:
     """Scores messages for the primary, kind and secondary heads in one pass."""
 
     def __init__(self, pipeline: Pipeline, kind_model: object, secondary_model: object) -> None:
-        self.blocks, self.idf, self.offsets = _blocks(pipeline[0])
+        self.blocks, self.idf, self.offsets, column_weights = _blocks(pipeline[0])
         n_features = len(self.idf)
         calibrated = pipeline[-1]
         temperature = getattr(calibrated, "temperature_", None)
@@ -259,7 +272,8 @@ class CompiledRouter:
                 constant = float(np.ravel(estimator.predict_proba(np.zeros((1, 1))))[-1])
                 secondary_w.append(np.zeros((n_features, 1)))
                 secondary_b.append(np.array([_CERTAIN if constant > 0.5 else -_CERTAIN]))
-        self.weights = np.ascontiguousarray(np.hstack([primary_w, kind_w, *secondary_w]))
+        weights = np.hstack([primary_w, kind_w, *secondary_w])
+        self.weights = np.ascontiguousarray(weights * column_weights[:, np.newaxis])
         self.bias = np.concatenate([primary_b, kind_b, *secondary_b])
         self.primary = slice(0, primary_w.shape[1])
         self.kind = slice(self.primary.stop, self.primary.stop + kind_w.shape[1])

@@ -28,6 +28,7 @@ TRUSTED_GLOBALS = frozenset(
         ("classifier.linear", "NBSVMClassifier"),
         ("classifier.linear", "TemperatureCalibrated"),
         ("classifier.model", "FeedbackClassifier"),
+        ("classifier.opening", "OpeningClause"),
         ("classifier.tokenizer", "JiebaTokenizer"),
         ("numpy", "dtype"),
         ("numpy", "float64"),

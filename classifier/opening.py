@@ -1,0 +1,29 @@
+"""The opening clause of a message, as a picklable preprocessor for a TF-IDF block.
+
+The guide's rule 2 makes the issue a customer raises first (or stresses most)
+the primary one, and customers usually lead with what upset them: "屏幕有坏点，
+联系客服三天没人回" is `product` with `service` secondary. A bag of n-grams
+cannot see order, so the character n-grams of the first clause get a small
+block of their own (cross-validated macro-F1 +0.5 points, docs/classifier.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+# A clause ends at sentence or clause punctuation (Chinese or ASCII) or whitespace.
+_CLAUSE = re.compile(r"[^，。！？；、,.!?;~～…\s]+")
+
+
+class OpeningClause:
+    """text -> its first clause, lower-cased (a preprocessor replaces TfidfVectorizer's lowercasing)."""
+
+    def __call__(self, text: str) -> str:
+        found = _CLAUSE.search(text)
+        return found.group(0).lower() if found else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OpeningClause)
+
+    def __hash__(self) -> int:
+        return hash(OpeningClause)
