@@ -187,8 +187,6 @@ def _hostile_pickles(marker: Path) -> dict[str, bytes]:
     }
 
 
-
-
 @pytest.mark.parametrize(
     "payload",
     [

@@ -204,9 +204,7 @@ def test_themes_count_messages_and_compare_with_the_previous_period(
     assert content.themes[1].quotes == ("快递包装可以再结实一点", "快递一周才到")
 
 
-def test_rendered_chinese_digest_reads_as_expected(
-    sqlite_feedback: Feedback, sqlite_engine: Engine
-) -> None:
+def test_rendered_chinese_digest_reads_as_expected(sqlite_feedback: Feedback, sqlite_engine: Engine) -> None:
     known_sales_data(sqlite_feedback)
 
     [message] = render_digest(collect_digest(DigestQueries(sqlite_engine), sales_request()))
@@ -241,9 +239,7 @@ def test_english_digest_uses_english_words(sqlite_feedback: Feedback, sqlite_eng
     assert "3. <b>客服</b> — 2 messages (new vs previous)" in message
 
 
-def test_phone_numbers_and_emails_never_appear_unmasked(
-    feedback: Feedback, migrated_engine: Engine
-) -> None:
+def test_phone_numbers_and_emails_never_appear_unmasked(feedback: Feedback, migrated_engine: Engine) -> None:
     known_sales_data(feedback)
     # The strongest complaint of the period also carries contact details.
     feedback.add(
@@ -351,4 +347,3 @@ def test_day_windows_follow_local_days_across_daylight_saving() -> None:
     assert local == ["03-30 09:00", "03-31 09:00", "04-01 09:00", "04-02 09:00"]
     assert boundaries[2] - boundaries[1] == timedelta(hours=24)
     assert boundaries[1] - boundaries[0] == timedelta(hours=23)
-

@@ -92,9 +92,7 @@ class World:
         """A bot process: its own Application, engine and digest jobs."""
         app = build_test_application(self.sandbox).build()
         repository, queries = self.repository()
-        scheduler = schedule_digests(
-            app, repository, self.config, queries=queries, policy=FAST_RETRIES
-        )
+        scheduler = schedule_digests(app, repository, self.config, queries=queries, policy=FAST_RETRIES)
         return app, scheduler
 
     def digests(self, chat_id: int) -> list[SentMessage]:
@@ -328,17 +326,13 @@ async def test_a_digest_missed_by_more_than_the_catch_up_window_is_skipped(
 
 def scheduler_at(world: World, moment: datetime) -> DigestScheduler:
     repository, queries = world.repository()
-    return DigestScheduler(
-        repository, queries, world.config, clock=lambda: moment, policy=FAST_RETRIES
-    )
+    return DigestScheduler(repository, queries, world.config, clock=lambda: moment, policy=FAST_RETRIES)
 
 
 async def test_a_lead_who_blocked_the_bot_does_not_stop_the_others(
     tmp_path: Path, sandbox: SandboxClient
 ) -> None:
-    [world] = make_world(
-        f"sqlite:///{tmp_path / 'feedbot.db'}", sandbox, sales_leads=(101, 102, 103)
-    )
+    [world] = make_world(f"sqlite:///{tmp_path / 'feedbot.db'}", sandbox, sales_leads=(101, 102, 103))
     sandbox.block_bot(102)
     scheduler = scheduler_at(world, DIGEST_AT + timedelta(seconds=5))
     app = build_test_application(sandbox).build()
@@ -352,8 +346,7 @@ async def test_a_lead_who_blocked_the_bot_does_not_stop_the_others(
     assert [len(world.photos(lead)) for lead in (101, 102, 103)] == [1, 0, 1]
     assert report.run.status == "failed"
     assert report.run.error == (
-        "chat 102: Forbidden: Forbidden: bot was blocked by the user "
-        "(delivered to 2 of 3 leads; not retried)"
+        "chat 102: Forbidden: Forbidden: bot was blocked by the user (delivered to 2 of 3 leads; not retried)"
     )
     assert len(report.run.sent_message_ids) == 4
 

@@ -52,9 +52,7 @@ def test_numbers_that_are_not_contacts_stay(text: str) -> None:
 
 
 def test_english_placeholders() -> None:
-    assert mask_contacts("call 13912345678 or mail me@x.org", "en") == (
-        "call [phone] or mail [email]"
-    )
+    assert mask_contacts("call 13912345678 or mail me@x.org", "en") == ("call [phone] or mail [email]")
 
 
 def test_topic_words_are_looked_for_without_contacts() -> None:

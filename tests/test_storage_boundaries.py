@@ -23,8 +23,6 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(
-    "path", sorted(STORAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(STORAGE))
-)
+@pytest.mark.parametrize("path", sorted(STORAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(STORAGE)))
 def test_storage_module_imports_no_bot_classifier_or_telegram(path: Path) -> None:
     assert imported_modules(path).isdisjoint(FORBIDDEN)

@@ -79,9 +79,7 @@ def assert_each_message_stored_once(url: str, created_per_writer: list[list[int]
 
 
 @pytest.mark.parametrize("second_offset", [0, 1_000_000], ids=["same-update", "new-update-id"])
-def test_two_threads_store_each_update_once(
-    db_url: str, repo: Repository, second_offset: int
-) -> None:
+def test_two_threads_store_each_update_once(db_url: str, repo: Repository, second_offset: int) -> None:
     # Both threads share one Repository, as the bot's worker threads do.
     start = threading.Barrier(2)
 
@@ -103,8 +101,7 @@ def test_two_processes_store_each_update_once(db_url: str) -> None:
     start = context.Barrier(2)
     results = context.Queue()
     processes = [
-        context.Process(target=record_in_process, args=(db_url, 0, start, results))
-        for _ in range(2)
+        context.Process(target=record_in_process, args=(db_url, 0, start, results)) for _ in range(2)
     ]
     for process in processes:
         process.start()

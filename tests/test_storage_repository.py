@@ -309,9 +309,7 @@ def test_customer_choice_ends_the_wait(repo: Repository) -> None:
 def test_moving_to_none_resolves_the_item(repo: Repository) -> None:
     item = record(repo, 1, "hi there")
     routed(repo, item, "triage")
-    moved = repo.move_item(
-        item.id, to_queue="none", actor=staff_actor(AGENT), source="staff_relabel"
-    )
+    moved = repo.move_item(item.id, to_queue="none", actor=staff_actor(AGENT), source="staff_relabel")
 
     assert (moved.final_queue, moved.status) == ("none", "resolved")
     assert moved.resolved_at is not None
@@ -335,9 +333,7 @@ def test_relabelling_a_resolved_item_does_not_reopen_it(repo: Repository) -> Non
         ({"to_queue": "sales", "actor": "customer", "source": "whim"}, "source"),
     ],
 )
-def test_move_item_refuses_unknown_words(
-    repo: Repository, kwargs: dict[str, str], message: str
-) -> None:
+def test_move_item_refuses_unknown_words(repo: Repository, kwargs: dict[str, str], message: str) -> None:
     item = record(repo, 1)
     with pytest.raises(ValueError, match=message):
         repo.move_item(item.id, **kwargs)
@@ -426,9 +422,7 @@ def test_overdue_items_are_listed_until_flagged(repo: Repository) -> None:
     routed(repo, fresh, "service")
     now = T0 + timedelta(hours=25)
 
-    assert [i.id for i in repo.open_items_older_than("service", timedelta(hours=24), now)] == [
-        old.id
-    ]
+    assert [i.id for i in repo.open_items_older_than("service", timedelta(hours=24), now)] == [old.id]
     assert repo.mark_overdue_flagged(old.id) is True
     assert repo.mark_overdue_flagged(old.id) is False
     assert repo.open_items_older_than("service", timedelta(hours=24), now) == []
@@ -559,9 +553,7 @@ def test_department_round_trip_replaces_all_settings(repo: Repository) -> None:
         ({"response_hours": 0}, "response_hours"),
     ],
 )
-def test_department_settings_are_checked(
-    repo: Repository, override: dict[str, object], message: str
-) -> None:
+def test_department_settings_are_checked(repo: Repository, override: dict[str, object], message: str) -> None:
     settings: dict[str, object] = {
         "lead_chat_ids": [1],
         "staff_chat_id": None,
