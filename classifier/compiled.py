@@ -100,6 +100,20 @@ class _KeyTable:
         return self.columns[index[found]], found
 
 
+def _gram_keys(grams: list[str]) -> np.ndarray:
+    """The packed key of each n-gram (n <= 3), built for the whole vocabulary at once."""
+    lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+    if len(grams) and (lengths.min() < 1 or lengths.max() > 3):
+        raise NotCompilable("character n-grams longer than 3 do not fit one key")
+    codes = _codes("".join(grams))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    keys = codes[starts] if len(grams) else np.empty(0, dtype=np.uint64)
+    for k in (1, 2):
+        longer = lengths > k
+        keys[longer] = (keys[longer] << _CODE_BITS) | codes[starts[longer] + k]
+    return keys
+
+
 class _CharBlock:
     """analyzer="char", n <= 3: n-grams as packed code points, looked up in bulk."""
 
@@ -108,9 +122,7 @@ class _CharBlock:
     ) -> None:
         self.low, self.high = low, high
         self.preprocess = preprocess
-        first = np.zeros(1, dtype=np.int64)
-        keys = np.array([_pack(_codes(gram), first, len(gram))[0] for gram in vocabulary], dtype=np.uint64)
-        self.table = _KeyTable(keys, np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary)))
+        self.table = _KeyTable(_gram_keys(list(vocabulary)), np.fromiter(vocabulary.values(), dtype=np.int64))
 
     def occurrences(self, texts: Sequence[str]) -> Occurrences:
         prepared = [_WHITE_SPACES.sub(" ", self.preprocess(text)) for text in texts]
