@@ -30,6 +30,8 @@ DATA = ROOT / "training_data"
 TEST_SHARE = 0.2
 SPLIT_SEED = "feedbot-test-2026-11-22"
 TEST_IDS = DATA / "test_ids.txt"
+# Training labels settled by a second and third reading (training_data/cleaning/README.md).
+RELABELS = DATA / "cleaning" / "relabels.tsv"
 
 
 def read_batches() -> list[Example]:
@@ -55,14 +57,44 @@ def read_batches() -> list[Example]:
     return examples
 
 
+def apply_relabels(examples: list[Example], frozen_test: set[str]) -> list[Example]:
+    """Replace the labels of re-read training messages by the readings' majority."""
+    if not RELABELS.exists():
+        return examples
+    settled: dict[str, dict[str, object]] = {}
+    for row, line in enumerate(RELABELS.open(encoding="utf-8"), start=1):
+        if row == 1:
+            continue  # header
+        source_id, primary, secondary, kind = line.rstrip("\n").split("\t")
+        if source_id in frozen_test:
+            raise SystemExit(
+                f"{RELABELS.name}:{row}: {source_id} is a test message; test labels are never changed"
+            )
+        settled[source_id] = {
+            "primary": primary,
+            "secondary": [] if secondary in ("-", "") else secondary.split(","),
+            "kind": kind,
+        }
+    relabeled = []
+    for example in examples:
+        change = settled.get(example.id)
+        if change is None:
+            relabeled.append(example)
+        else:
+            raw = {**example.to_json(), **change}
+            relabeled.append(parse_example(raw, f"{RELABELS.name}:{example.id}"))
+    return relabeled
+
+
 def main() -> None:
     seed = read_examples(SEED_FILE)
     batches = read_batches()
     english = read_examples(DATA / "english_mixed.jsonl") if (DATA / "english_mixed.jsonl").exists() else []
-    everything = [*seed, *batches, *english]
+    frozen_test = set(TEST_IDS.read_text(encoding="utf-8").split()) if TEST_IDS.exists() else set()
+    everything = apply_relabels([*seed, *batches, *english], frozen_test)
     kept, dropped = deduplicate(everything)
-    if TEST_IDS.exists():
-        train, test = split_frozen(kept, set(TEST_IDS.read_text(encoding="utf-8").split()))
+    if frozen_test:
+        train, test = split_frozen(kept, frozen_test)
     else:
         train, test = split(kept, TEST_SHARE, SPLIT_SEED)
         TEST_IDS.write_text("".join(f"{example.id}\n" for example in test), encoding="utf-8")
