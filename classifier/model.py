@@ -178,7 +178,7 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         self, probabilities: np.ndarray, kinds: np.ndarray, secondary: np.ndarray
     ) -> list[Prediction]:
         classes = [str(c) for c in self.classes_]
-        # Rounded, thresholded and converted once per batch in numpy, not per message.
+        # Whole-batch conversions: one tolist() and one comparison instead of numpy calls per message.
         shown = [[round(p, 4) for p in row] for row in probabilities.tolist()]
         best = np.argmax(probabilities, axis=1).tolist()
         raised = (secondary >= SECONDARY_THRESHOLD).tolist()

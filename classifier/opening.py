@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import re
 
-# A clause ends at sentence or clause punctuation (Chinese or ASCII) or whitespace.
-_CLAUSE = re.compile(r"[^，。！？；、,.!?;~～…\s]+")
+_SEPARATORS = "，。！？；、,.!?;~～…"
+_LEADING = re.compile(rf"[\s{_SEPARATORS}]*")
+# A clause ends at sentence or clause punctuation (Chinese or ASCII), a line break, or a space
+# after a Chinese character ("价格贵 质量差"); a space between English words does not end it.
+_END = re.compile(rf"[{_SEPARATORS}\n]|(?<=[^\x00-\x7f])\s")
 
 
 class OpeningClause:
     """text -> its first clause, lower-cased (a preprocessor replaces TfidfVectorizer's lowercasing)."""
 
     def __call__(self, text: str) -> str:
-        found = _CLAUSE.search(text)
-        return found.group(0).lower() if found else ""
+        start = _LEADING.match(text).end()  # type: ignore[union-attr]  # the pattern matches ""
+        end = _END.search(text, start)
+        return text[start : end.start() if end else len(text)].strip().lower()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OpeningClause)
