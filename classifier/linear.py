@@ -16,9 +16,9 @@ class NBSVMClassifier(BaseEstimator, ClassifierMixin):
     Wang & Manning's NBSVM: scaling each feature by how much more often it
     occurs in one class than in the rest lets a linear SVM weigh rare but
     telling n-grams (补差价, 漏送) more. It led by about a point on 13,000
-    examples, tied the plain SVM on 20,000 and leads again on 43,000
-    (cross-validated macro-F1 0.826 vs 0.824; on the test set 0.835 vs 0.827),
-    so it is the default and the plain SVM a candidate `feedbot train` compares.
+    examples; on 20,000 and 43,000 it ties the plain SVM (cross-validated
+    macro-F1 within 0.002 either way), so it stays a candidate that `feedbot
+    train` compares.
     """
 
     def __init__(self, c: float = 0.2, alpha: float = 1.0) -> None:

@@ -25,7 +25,7 @@ EXTRA_GLOB = "corrections*.jsonl"
 CANDIDATES: tuple[tuple[str, str], ...] = tuple(
     (features, model) for features in ("word", "char", "both") for model in ("nbsvm", "svm", "logreg")
 )
-DEFAULT_FEATURES, DEFAULT_MODEL = "both", "nbsvm"
+DEFAULT_FEATURES, DEFAULT_MODEL = "both", "svm"
 CV_FOLDS = 5
 CV_SEED = 13
 
