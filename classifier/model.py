@@ -16,7 +16,7 @@ from sklearn.svm import LinearSVC
 
 from classifier.compiled import CompiledRouter
 from classifier.labels import DEPARTMENTS, NONE, TRIAGE
-from classifier.linear import NBSVMClassifier, TemperatureCalibrated
+from classifier.linear import BlendedLinear, NBSVMClassifier, TemperatureCalibrated
 from classifier.opening import OpeningClause
 from classifier.tokenizer import MAX_CHARS, JiebaTokenizer
 
@@ -80,14 +80,16 @@ def make_vectorizer(features: str) -> TfidfVectorizer | FeatureUnion:
 
 
 def make_linear_model(name: str, c: float = DEFAULT_C) -> BaseEstimator:
-    """A linear classifier by name: nbsvm, svm or logreg."""
+    """A linear classifier by name: blend, nbsvm, svm or logreg."""
+    if name == "blend":
+        return BlendedLinear(c=c)
     if name == "nbsvm":
         return NBSVMClassifier(c=c)
     if name == "svm":
         return LinearSVC(C=c, class_weight="balanced")
     if name == "logreg":
         return LogisticRegression(C=c * 10, class_weight="balanced", max_iter=2000)
-    raise ValueError(f"unknown model {name!r}: use nbsvm, svm or logreg")
+    raise ValueError(f"unknown model {name!r}: use blend, nbsvm, svm or logreg")
 
 
 def make_primary_pipeline(features: str, model: str, c: float = DEFAULT_C) -> Pipeline:

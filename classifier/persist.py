@@ -25,6 +25,7 @@ REBUILD_COMMAND = "feedbot train"
 # whose checksum was forged cannot run code when it is loaded.
 TRUSTED_GLOBALS = frozenset(
     {
+        ("classifier.linear", "BlendedLinear"),
         ("classifier.linear", "NBSVMClassifier"),
         ("classifier.linear", "TemperatureCalibrated"),
         ("classifier.model", "FeedbackClassifier"),

@@ -23,9 +23,11 @@ TEST_FILE = "test.jsonl"
 EXTRA_GLOB = "corrections*.jsonl"
 # The candidates compared; the winner's settings are the defaults below.
 CANDIDATES: tuple[tuple[str, str], ...] = tuple(
-    (features, model) for features in ("word", "char", "both") for model in ("nbsvm", "svm", "logreg")
+    (features, model)
+    for features in ("word", "char", "both")
+    for model in ("blend", "nbsvm", "svm", "logreg")
 )
-DEFAULT_FEATURES, DEFAULT_MODEL = "both", "svm"
+DEFAULT_FEATURES, DEFAULT_MODEL = "both", "blend"
 CV_FOLDS = 5
 CV_SEED = 13
 
