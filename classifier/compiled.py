@@ -107,10 +107,10 @@ def _gram_keys(grams: list[str]) -> np.ndarray:
         raise NotCompilable("character n-grams longer than 3 do not fit one key")
     codes = _codes("".join(grams))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    keys = codes[starts] if len(grams) else np.empty(0, dtype=np.uint64)
-    for k in (1, 2):
-        longer = lengths > k
-        keys[longer] = (keys[longer] << _CODE_BITS) | codes[starts[longer] + k]
+    keys = np.empty(len(grams), dtype=np.uint64)
+    for n in (1, 2, 3):
+        of_length = lengths == n
+        keys[of_length] = _pack(codes, starts[of_length], n)
     return keys
 
 
@@ -230,9 +230,7 @@ def _blocks(
     block after normalisation, so it can be folded into the heads' weights.
     """
     named = features.transformer_list if isinstance(features, FeatureUnion) else [("", features)]
-    block_weights = (
-        (getattr(features, "transformer_weights", None) or {}) if isinstance(features, FeatureUnion) else {}
-    )
+    block_weights = getattr(features, "transformer_weights", None) or {}
     blocks, idfs, offsets, column_weights, offset = [], [], [], [], 0
     for name, vectorizer in named:
         if not isinstance(vectorizer, TfidfVectorizer):

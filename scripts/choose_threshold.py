@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,16 +51,10 @@ def main() -> None:
     examples = read_examples(ROOT / "training_data" / "train.jsonl")
     texts = [e.text for e in examples]
     truth = np.array([e.primary for e in examples])
-    probabilities = np.zeros((len(examples), 4))
-    classes = np.array([])
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=CV_SEED)
-    for number, (train, held_out) in enumerate(folds.split(texts, truth), start=1):
-        print(f"fold {number}/{CV_FOLDS}", file=sys.stderr, flush=True)
-        pipeline = make_primary_pipeline(DEFAULT_FEATURES, DEFAULT_MODEL).fit(
-            [texts[i] for i in train], truth[train]
-        )
-        probabilities[held_out] = pipeline.predict_proba([texts[i] for i in held_out])
-        classes = pipeline.classes_
+    pipeline = make_primary_pipeline(DEFAULT_FEATURES, DEFAULT_MODEL)
+    probabilities = cross_val_predict(pipeline, texts, truth, cv=folds, method="predict_proba")
+    classes = np.unique(truth)  # predict_proba's columns: the labels in sorted order
     counted = np.ones(len(examples), dtype=bool)
     if args.since_commit:
         earlier = ids_at(args.since_commit)

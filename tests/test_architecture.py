@@ -27,10 +27,13 @@ def imported_packages(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_package_does_not_import_upwards(package: str) -> None:
+    imports = {
+        str(path.relative_to(ROOT)): imported_packages(path) for path in (ROOT / package).rglob("*.py")
+    }
     offenders = {
-        str(path.relative_to(ROOT)): sorted(imported_packages(path) & FORBIDDEN[package])
-        for path in (ROOT / package).rglob("*.py")
-        if imported_packages(path) & FORBIDDEN[package]
+        name: sorted(found & FORBIDDEN[package])
+        for name, found in imports.items()
+        if found & FORBIDDEN[package]
     }
     assert offenders == {}
 
