@@ -30,8 +30,10 @@ DATA = ROOT / "training_data"
 TEST_SHARE = 0.2
 SPLIT_SEED = "feedbot-test-2026-11-22"
 TEST_IDS = DATA / "test_ids.txt"
-# Training labels settled by a second and third reading (training_data/cleaning/README.md).
-RELABELS = DATA / "cleaning" / "relabels.tsv"
+# Training labels changed after the first reading, applied in this order (a later file wins):
+# settled by a second and third reading (training_data/cleaning/README.md), then re-read under
+# the guide's accessory decision (training_data/accessories/README.md).
+RELABELS = (DATA / "cleaning" / "relabels.tsv", DATA / "accessories" / "relabels.tsv")
 
 
 def read_batches() -> list[Example]:
@@ -57,33 +59,38 @@ def read_batches() -> list[Example]:
     return examples
 
 
-def apply_relabels(examples: list[Example], frozen_test: set[str]) -> list[Example]:
-    """Replace the labels of re-read training messages by the readings' majority."""
-    if not RELABELS.exists():
-        return examples
-    settled: dict[str, dict[str, object]] = {}
-    for row, line in enumerate(RELABELS.open(encoding="utf-8"), start=1):
+def read_relabels(path: Path, frozen_test: set[str]) -> dict[str, dict[str, object]]:
+    """New labels by source id from one relabel file; a test message there is refused."""
+    changes: dict[str, dict[str, object]] = {}
+    for row, line in enumerate(path.open(encoding="utf-8"), start=1):
         if row == 1:
             continue  # header
         source_id, primary, secondary, kind = line.rstrip("\n").split("\t")
         if source_id in frozen_test:
             raise SystemExit(
-                f"{RELABELS.name}:{row}: {source_id} is a test message; test labels are never changed"
+                f"{path.name}:{row}: {source_id} is a test message; test labels are never changed"
             )
-        settled[source_id] = {
+        changes[source_id] = {
             "primary": primary,
             "secondary": [] if secondary in ("-", "") else secondary.split(","),
             "kind": kind,
         }
-    relabeled = []
-    for example in examples:
-        change = settled.get(example.id)
-        if change is None:
-            relabeled.append(example)
-        else:
-            raw = {**example.to_json(), **change}
-            relabeled.append(parse_example(raw, f"{RELABELS.name}:{example.id}"))
-    return relabeled
+    return changes
+
+
+def apply_relabels(examples: list[Example], frozen_test: set[str]) -> list[Example]:
+    """Replace the labels of re-read training messages by their settled readings."""
+    for path in RELABELS:
+        if not path.exists():
+            continue
+        changes = read_relabels(path, frozen_test)
+        examples = [
+            parse_example({**example.to_json(), **changes[example.id]}, f"{path.name}:{example.id}")
+            if example.id in changes
+            else example
+            for example in examples
+        ]
+    return examples
 
 
 def main() -> None:
