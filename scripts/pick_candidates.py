@@ -20,6 +20,8 @@ SALES_HINTS = re.compile(
     "价|贵|便宜|优惠|券|活动|降价|差价|发票|赠|送的|正品|假货|会员|积分|扣款|满减|宣传|描述|不符|"
     "返现|促销|划算|性价比|值|钱|收费|打折|折扣|秒杀|团购|抢购|图片|实物|货不对|翻新|水货|行货"
 )
+# "good, but...": where praise turns to the one gripe rule 9 sends to a department.
+TURN_HINTS = re.compile("但|就是|不过|可惜|美中不足|只是|缺点|唯一|稍微|有点|希望|建议|如果")
 SERVICE_HINTS = re.compile(
     "快递|物流|送|客服|退|换货|售后|安装|态度|骑手|小哥|配送|等了|慢|包装|漏|少了|错|发货|师傅|电话"
 )
@@ -81,6 +83,10 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, only: st
     elif only == "positive":
         # Then the praise: mostly `none`, but "都挺好，就是有点贵" is a department's (rule 9).
         take(pos, total, None)
+    elif only == "positive-turns":
+        # The praise that turns ("就是有点贵", "不过送得慢"): positive reviews with a gripe,
+        # which are where the random praise batches found their departments.
+        take(pos, total, TURN_HINTS)
     else:
         take(neg + pos, int(total * 0.34), SALES_HINTS)  # sales is rarest: look for it
         take(neg, int(total * 0.22), SERVICE_HINTS)
@@ -98,7 +104,11 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, only: st
 
 
 if __name__ == "__main__":
-    flags = {"--negative-only": "negative", "--positive-only": "positive"}
+    flags = {
+        "--negative-only": "negative",
+        "--positive-only": "positive",
+        "--positive-turns": "positive-turns",
+    }
     args = [arg for arg in sys.argv[1:] if arg not in flags]
     only = next((flags[arg] for arg in sys.argv[1:] if arg in flags), None)
     main(int(args[0]), int(args[1]), int(args[2]) if len(args) > 2 else 0, only=only)
