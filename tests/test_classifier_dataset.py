@@ -121,6 +121,22 @@ def test_shipped_data_keeps_the_frozen_test_set_apart_from_training() -> None:
     assert not {normalise(e.text) for e in train} & {normalise(e.text) for e in test}
 
 
+def _settled_primary(relabels: str) -> dict[str, str]:
+    rows = (DATA / relabels).read_text(encoding="utf-8").splitlines()[1:]  # after the header
+    return {row.split("\t")[0]: row.split("\t")[1] for row in rows}
+
+
+@pytest.mark.parametrize("relabels", ["cleaning/relabels.tsv", "accessories/relabels.tsv"])
+def test_shipped_relabels_reach_training_and_never_touch_the_test_set(relabels: str) -> None:
+    settled = _settled_primary(relabels)
+    frozen_test = set((DATA / "test_ids.txt").read_text(encoding="utf-8").split())
+    assert settled and not settled.keys() & frozen_test
+    if relabels.startswith("cleaning"):  # applied first, so the accessory re-reading may change it again
+        settled = {k: v for k, v in settled.items() if k not in _settled_primary("accessories/relabels.tsv")}
+    trained = {e.id: e.primary for e in read_examples(DATA / "train.jsonl")}
+    assert {source_id: trained.get(source_id) for source_id in settled} == settled
+
+
 def test_shipped_data_has_the_volume_the_router_needs() -> None:
     labeled = read_examples(DATA / "labeled.jsonl")
     counts = {
