@@ -22,6 +22,11 @@ SALES_HINTS = re.compile(
 )
 # "good, but...": where praise turns to the one gripe rule 9 sends to a department.
 TURN_HINTS = re.compile("但|就是|不过|可惜|美中不足|只是|缺点|唯一|稍微|有点|希望|建议|如果")
+# Words that often carry a drawback (slow, pricey, small, cold, so-so, broken...), for the
+# praise that remains once the turns are read.
+DRAWBACK_HINTS = re.compile(
+    "慢|贵|小|少|凉|差|一般|还行|还可以|凑合|失望|不够|不太|不是很|偏|略|瑕疵|问题|毛病|退|换|等了|迟|晚|坏|破|漏|错"
+)
 SERVICE_HINTS = re.compile(
     "快递|物流|送|客服|退|换货|售后|安装|态度|骑手|小哥|配送|等了|慢|包装|漏|少了|错|发货|师傅|电话"
 )
@@ -87,6 +92,8 @@ def main(per_batch: int, n_batches: int, first: int = 0, seed: int = 7, only: st
         # The praise that turns ("就是有点贵", "不过送得慢"): positive reviews with a gripe,
         # which are where the random praise batches found their departments.
         take(pos, total, TURN_HINTS)
+    elif only == "positive-drawbacks":
+        take(pos, total, DRAWBACK_HINTS)
     else:
         take(neg + pos, int(total * 0.34), SALES_HINTS)  # sales is rarest: look for it
         take(neg, int(total * 0.22), SERVICE_HINTS)
@@ -108,6 +115,7 @@ if __name__ == "__main__":
         "--negative-only": "negative",
         "--positive-only": "positive",
         "--positive-turns": "positive-turns",
+        "--positive-drawbacks": "positive-drawbacks",
     }
     args = [arg for arg in sys.argv[1:] if arg not in flags]
     only = next((flags[arg] for arg in sys.argv[1:] if arg in flags), None)
