@@ -15,6 +15,8 @@ from pathlib import Path
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 OUT = Path(__file__).resolve().parents[1] / "training_data" / "batches"
+# Labeled batches kept out of training (training_data/reserve/README.md): read, so never picked again.
+RESERVE = OUT.parent / "reserve"
 
 SALES_HINTS = re.compile(
     "价|贵|便宜|优惠|券|活动|降价|差价|发票|赠|送的|正品|假货|会员|积分|扣款|满减|宣传|描述|不符|"
@@ -39,7 +41,7 @@ def normalise(text: str) -> str:
 def already_picked() -> set[str]:
     """Source ids already sent to labelers in earlier rounds."""
     ids: set[str] = set()
-    for batch in OUT.glob("batch_*.tsv"):
+    for batch in [*OUT.glob("batch_*.tsv"), *RESERVE.glob("batch_*.tsv")]:
         ids.update(line.split("\t")[1] for line in batch.open(encoding="utf-8"))
     return ids
 
