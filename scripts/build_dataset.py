@@ -59,6 +59,31 @@ def read_batches() -> list[Example]:
     return examples
 
 
+def read_written_english() -> list[Example]:
+    """The English and code-switched messages written in 2026-11-22's second round (`english/`).
+
+    One file per writer, `text, primary, secondary, kind` per line; the id is the
+    writer's letter and the line number (`en-a:0001`), so it never changes as long
+    as the files are only appended to.
+    """
+    examples = []
+    for path in sorted((DATA / "english").glob("written_*.tsv")):
+        writer = path.stem.removeprefix("written_")
+        for row, line in enumerate(path.open(encoding="utf-8"), start=1):
+            if not line.strip():
+                continue
+            text, primary, secondary, kind = line.rstrip("\n").split("\t")
+            raw = {
+                "id": f"en-{writer}:{row:04d}",
+                "text": text,
+                "primary": primary.strip(),
+                "secondary": [] if secondary.strip() in ("-", "") else secondary.split(","),
+                "kind": kind.strip(),
+            }
+            examples.append(parse_example(raw, f"{path.name}:{row}"))
+    return examples
+
+
 def read_relabels(path: Path, frozen_test: set[str]) -> dict[str, dict[str, object]]:
     """New labels by source id from one relabel file; a test message there is refused."""
     changes: dict[str, dict[str, object]] = {}
@@ -97,8 +122,9 @@ def main() -> None:
     seed = read_examples(SEED_FILE)
     batches = read_batches()
     english = read_examples(DATA / "english_mixed.jsonl") if (DATA / "english_mixed.jsonl").exists() else []
+    english_written = read_written_english()
     frozen_test = set(TEST_IDS.read_text(encoding="utf-8").split()) if TEST_IDS.exists() else set()
-    everything = apply_relabels([*seed, *batches, *english], frozen_test)
+    everything = apply_relabels([*seed, *batches, *english, *english_written], frozen_test)
     kept, dropped = deduplicate(everything)
     if frozen_test:
         train, test = split_frozen(kept, frozen_test)
@@ -113,7 +139,12 @@ def main() -> None:
         for dropped_id, kept_id in dropped:
             handle.write(f"{dropped_id}\t{kept_id}\n")
     stats = {
-        "sources": {"seed": len(seed), "batches": len(batches), "english_mixed": len(english)},
+        "sources": {
+            "seed": len(seed),
+            "batches": len(batches),
+            "english_mixed": len(english),
+            "english_written": len(english_written),
+        },
         "duplicates_dropped": len(dropped),
         "labeled": len(kept),
         "train": len(train),
