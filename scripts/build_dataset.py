@@ -36,6 +36,17 @@ TEST_IDS = DATA / "test_ids.txt"
 RELABELS = (DATA / "cleaning" / "relabels.tsv", DATA / "accessories" / "relabels.tsv")
 
 
+def labels_row(source_id: str, text: str, primary: str, secondary: str, kind: str) -> dict[str, object]:
+    """One example from the fields of a TSV label line (secondary: comma-separated, or `-`)."""
+    return {
+        "id": source_id,
+        "text": text,
+        "primary": primary.strip(),
+        "secondary": [] if secondary.strip() in ("-", "") else secondary.strip().split(","),
+        "kind": kind.strip(),
+    }
+
+
 def read_batches() -> list[Example]:
     examples = []
     for labels in sorted((DATA / "batches").glob("labels_*.tsv")):
@@ -47,14 +58,7 @@ def read_batches() -> list[Example]:
             if not line.strip():
                 continue
             number, primary, secondary, kind = line.rstrip("\n").split("\t")
-            source_id, text = texts[number]
-            raw = {
-                "id": source_id,
-                "text": text,
-                "primary": primary.strip(),
-                "secondary": [] if secondary.strip() in ("-", "") else secondary.split(","),
-                "kind": kind.strip(),
-            }
+            raw = labels_row(*texts[number], primary, secondary, kind)
             examples.append(parse_example(raw, f"{labels.name}:{row}"))
     return examples
 
@@ -72,14 +76,7 @@ def read_written_english() -> list[Example]:
         for row, line in enumerate(path.open(encoding="utf-8"), start=1):
             if not line.strip():
                 continue
-            text, primary, secondary, kind = line.rstrip("\n").split("\t")
-            raw = {
-                "id": f"en-{writer}:{row:04d}",
-                "text": text,
-                "primary": primary.strip(),
-                "secondary": [] if secondary.strip() in ("-", "") else secondary.split(","),
-                "kind": kind.strip(),
-            }
+            raw = labels_row(f"en-{writer}:{row:04d}", *line.rstrip("\n").split("\t"))
             examples.append(parse_example(raw, f"{path.name}:{row}"))
     return examples
 
@@ -95,11 +92,7 @@ def read_relabels(path: Path, frozen_test: set[str]) -> dict[str, dict[str, obje
             raise SystemExit(
                 f"{path.name}:{row}: {source_id} is a test message; test labels are never changed"
             )
-        changes[source_id] = {
-            "primary": primary,
-            "secondary": [] if secondary in ("-", "") else secondary.split(","),
-            "kind": kind,
-        }
+        changes[source_id] = labels_row(source_id, "", primary, secondary, kind)
     return changes
 
 
@@ -110,7 +103,7 @@ def apply_relabels(examples: list[Example], frozen_test: set[str]) -> list[Examp
             continue
         changes = read_relabels(path, frozen_test)
         examples = [
-            parse_example({**example.to_json(), **changes[example.id]}, f"{path.name}:{example.id}")
+            parse_example({**changes[example.id], "text": example.text}, f"{path.name}:{example.id}")
             if example.id in changes
             else example
             for example in examples
