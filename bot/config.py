@@ -47,7 +47,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "models_dir": Setting("models", "Directory of versioned models (CURRENT names the one in use)."),
         "training_data_dir": Setting("training_data", "Labeled data `feedbot train` learns from."),
         "threshold": Setting(
-            0.76,
+            0.77,
             "Confidence below which a message goes to triage instead of a department.",
             (float, int),
         ),

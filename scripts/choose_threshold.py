@@ -12,9 +12,10 @@ added more praise, which is easier), and at a commit before the cleaning pass
 their labels are first readings, like the test set's. Scoring against the
 settled labels instead flatters the curve: the cleaning pass re-read exactly
 the labels a model confidently disagreed with, so the ones it changed turned
-confident misses into hits (about a point of routed accuracy at 0.76). It then
-prints the range of thresholds that route at least 75% at least 93% correctly,
-and its middle.
+confident misses into hits (on 43,016 examples, 94.0% of those routed at 0.76
+were right by the settled labels, 93.3% by the first readings). It then prints
+the range of thresholds that route at least 75% at least 93% correctly, and
+its middle.
 """
 
 from __future__ import annotations
