@@ -47,9 +47,10 @@ def labels_row(source_id: str, text: str, primary: str, secondary: str, kind: st
     }
 
 
-def read_batches() -> list[Example]:
+def read_batches(folder: Path = DATA / "batches") -> list[Example]:
+    """Every labeled batch in `folder`: `batch_NN.tsv` texts joined to `labels_NN.tsv` labels."""
     examples = []
-    for labels in sorted((DATA / "batches").glob("labels_*.tsv")):
+    for labels in sorted(folder.glob("labels_*.tsv")):
         texts = {}
         for line in labels.with_name(labels.name.replace("labels_", "batch_")).open(encoding="utf-8"):
             number, source_id, text = line.rstrip("\n").split("\t", 2)
