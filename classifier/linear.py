@@ -10,7 +10,22 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
 
-class NBSVMClassifier(BaseEstimator, ClassifierMixin):
+class _LinearScores(BaseEstimator, ClassifierMixin):
+    """Scores and predictions from a fitted `coef_`, `intercept_` and `classes_`."""
+
+    coef_: np.ndarray
+    intercept_: np.ndarray
+    classes_: np.ndarray
+
+    def decision_function(self, X: spmatrix) -> np.ndarray:
+        """One score per class; higher means more likely."""
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def predict(self, X: spmatrix) -> np.ndarray:
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+
+class NBSVMClassifier(_LinearScores):
     """One-vs-rest linear SVMs on features scaled by naive-Bayes log-count ratios.
 
     Wang & Manning's NBSVM: scaling each feature by how much more often it
@@ -45,15 +60,8 @@ class NBSVMClassifier(BaseEstimator, ClassifierMixin):
         self.intercept_ = np.array([m.intercept_[0] for m in models])
         return self
 
-    def decision_function(self, X: spmatrix) -> np.ndarray:
-        """One score per class; higher means more likely."""
-        return np.asarray(X @ self.coef_.T) + self.intercept_
 
-    def predict(self, X: spmatrix) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
-
-
-class BlendedLinear(BaseEstimator, ClassifierMixin):
+class BlendedLinear(_LinearScores):
     """The plain SVM and the NBSVM averaged, each scaled to unit spread: still one linear model.
 
     The two make different mistakes (NBSVM trusts rare telling n-grams more), and
@@ -78,13 +86,6 @@ class BlendedLinear(BaseEstimator, ClassifierMixin):
         self.coef_ = np.mean(coefs, axis=0)
         self.intercept_ = np.mean(intercepts, axis=0)
         return self
-
-    def decision_function(self, X: spmatrix) -> np.ndarray:
-        """One score per class; higher means more likely."""
-        return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def predict(self, X: spmatrix) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:

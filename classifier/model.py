@@ -92,6 +92,15 @@ def make_linear_model(name: str, c: float = DEFAULT_C) -> BaseEstimator:
     raise ValueError(f"unknown model {name!r}: use blend, nbsvm, svm or logreg")
 
 
+def make_scoring_pipeline(features: str, model: str) -> Pipeline:
+    """Vectorizer plus the uncalibrated linear model: what cross-validated comparisons fit.
+
+    Calibration keeps each model's ranking, so it cannot change a comparison of
+    labels, and it would cost five more fits per fold.
+    """
+    return Pipeline([("features", make_vectorizer(features)), ("classifier", make_linear_model(model))])
+
+
 def make_primary_pipeline(features: str, model: str, c: float = DEFAULT_C) -> Pipeline:
     """Vectorizer plus a calibrated linear classifier for the primary label."""
     calibrated = TemperatureCalibrated(make_linear_model(model, c), cv=5)

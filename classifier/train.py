@@ -10,12 +10,11 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline
 
 from classifier.dataset import Example, check_learnable, fingerprint, read_examples
 from classifier.evaluation import score_predictions
 from classifier.labels import DEPARTMENTS
-from classifier.model import DEFAULT_THRESHOLD, FeedbackClassifier, make_linear_model, make_vectorizer
+from classifier.model import DEFAULT_THRESHOLD, FeedbackClassifier, make_scoring_pipeline
 from classifier.persist import save_model
 
 TRAIN_FILE = "train.jsonl"
@@ -58,11 +57,7 @@ def compare_candidates(examples: Sequence[Example], progress: Progress) -> list[
     rows = []
     for number, (features, model) in enumerate(CANDIDATES, start=1):
         progress(f"[{number}/{len(CANDIDATES)}] cross-validating features={features} model={model}")
-        # Uncalibrated: calibration keeps each model's ranking, and would cost five more fits.
-        pipeline = Pipeline(
-            [("features", make_vectorizer(features)), ("classifier", make_linear_model(model))]
-        )
-        predicted = cross_val_predict(pipeline, texts, labels, cv=folds)
+        predicted = cross_val_predict(make_scoring_pipeline(features, model), texts, labels, cv=folds)
         rows.append(
             {
                 "features": features,

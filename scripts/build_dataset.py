@@ -112,13 +112,21 @@ def apply_relabels(examples: list[Example], frozen_test: set[str]) -> list[Examp
     return examples
 
 
+def read_sources() -> dict[str, list[Example]]:
+    """Every labeled message as first read, by source: before any relabel or de-duplication."""
+    english_mixed = DATA / "english_mixed.jsonl"
+    return {
+        "seed": read_examples(SEED_FILE),
+        "batches": read_batches(),
+        "english_mixed": read_examples(english_mixed) if english_mixed.exists() else [],
+        "english_written": read_written_english(),
+    }
+
+
 def main() -> None:
-    seed = read_examples(SEED_FILE)
-    batches = read_batches()
-    english = read_examples(DATA / "english_mixed.jsonl") if (DATA / "english_mixed.jsonl").exists() else []
-    english_written = read_written_english()
+    sources = read_sources()
     frozen_test = set(TEST_IDS.read_text(encoding="utf-8").split()) if TEST_IDS.exists() else set()
-    everything = apply_relabels([*seed, *batches, *english, *english_written], frozen_test)
+    everything = apply_relabels([e for examples in sources.values() for e in examples], frozen_test)
     kept, dropped = deduplicate(everything)
     if frozen_test:
         train, test = split_frozen(kept, frozen_test)
@@ -133,12 +141,7 @@ def main() -> None:
         for dropped_id, kept_id in dropped:
             handle.write(f"{dropped_id}\t{kept_id}\n")
     stats = {
-        "sources": {
-            "seed": len(seed),
-            "batches": len(batches),
-            "english_mixed": len(english),
-            "english_written": len(english_written),
-        },
+        "sources": {name: len(examples) for name, examples in sources.items()},
         "duplicates_dropped": len(dropped),
         "labeled": len(kept),
         "train": len(train),

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,7 +30,7 @@ from choose_threshold import labels_at  # noqa: E402
 
 from classifier.dataset import read_examples  # noqa: E402
 from classifier.labels import DEPARTMENTS  # noqa: E402
-from classifier.model import make_linear_model, make_vectorizer  # noqa: E402
+from classifier.model import make_scoring_pipeline  # noqa: E402
 from classifier.train import CV_FOLDS, CV_SEED, DEFAULT_FEATURES, DEFAULT_MODEL  # noqa: E402
 
 TEST_LIKE_COMMIT = "2cfe8b5"
@@ -65,12 +64,7 @@ def main() -> None:
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=CV_SEED)
     for train_rows, held_rows in folds.split(scored, [e.primary for e in scored]):
         fitted = [*(scored[i] for i in train_rows), *always]
-        pipeline = Pipeline(
-            [
-                ("features", make_vectorizer(DEFAULT_FEATURES)),
-                ("classifier", make_linear_model(DEFAULT_MODEL)),
-            ]
-        )
+        pipeline = make_scoring_pipeline(DEFAULT_FEATURES, DEFAULT_MODEL)
         pipeline.fit([e.text for e in fitted], [e.primary for e in fitted])
         predicted[held_rows] = pipeline.predict([scored[i].text for i in held_rows])
     macro_f1 = f1_score(truth, predicted, labels=list(DEPARTMENTS), average="macro")

@@ -20,8 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-from classifier.dataset import read_examples  # noqa: E402
+from build_dataset import read_sources  # noqa: E402
 
 CLEANING = ROOT / "training_data" / "cleaning"
 THIRD_BATCHES = 2
@@ -44,9 +45,11 @@ def readings(prefix: str) -> dict[str, tuple[str, Reading]]:
 
 
 def on_file() -> dict[str, Reading]:
+    """The first reading of every message: `train.jsonl` already carries the settled labels."""
     return {
         e.id: (e.primary, ",".join(e.secondary) or "-", e.kind)
-        for e in read_examples(ROOT / "training_data" / "train.jsonl")
+        for examples in read_sources().values()
+        for e in examples
     }
 
 
