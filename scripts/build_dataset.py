@@ -64,21 +64,21 @@ def read_batches(folder: Path = DATA / "batches") -> list[Example]:
     return examples
 
 
-def read_written_english() -> list[Example]:
-    """The English and code-switched messages written in 2026-11-22's second round (`english/`).
+def read_written(folder: Path, language: str) -> list[Example]:
+    """Messages written for this project in the style of real feedback (`english/`, `chinese/`).
 
     One file per writer, `text, primary, secondary, kind` per line; the id is the
-    writer's letter and the line number (`en-a:0001`), so it never changes as long
-    as the files are only appended to.
+    language, the writer's letter and the line number (`en-a:0001`, `zh-c:0042`),
+    so it never changes as long as the files are only appended to.
     """
     examples = []
-    for path in sorted((DATA / "english").glob("written_*.tsv")):
+    for path in sorted(folder.glob("written_*.tsv")):
         writer = path.stem.removeprefix("written_")
         for row, line in enumerate(path.open(encoding="utf-8"), start=1):
             if not line.strip():
                 continue
-            raw = labels_row(f"en-{writer}:{row:04d}", *line.rstrip("\n").split("\t"))
-            examples.append(parse_example(raw, f"{path.name}:{row}"))
+            raw = labels_row(f"{language}-{writer}:{row:04d}", *line.rstrip("\n").split("\t"))
+            examples.append(parse_example(raw, f"{folder.name}/{path.name}:{row}"))
     return examples
 
 
@@ -119,7 +119,8 @@ def read_sources() -> dict[str, list[Example]]:
         "seed": read_examples(SEED_FILE),
         "batches": read_batches(),
         "english_mixed": read_examples(english_mixed) if english_mixed.exists() else [],
-        "english_written": read_written_english(),
+        "english_written": read_written(DATA / "english", "en"),
+        "chinese_written": read_written(DATA / "chinese", "zh"),
     }
 
 
