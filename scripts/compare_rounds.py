@@ -1,14 +1,17 @@
 """Does a round of labeled data help? Cross-validate with and without it.
 
     .venv/bin/python scripts/compare_rounds.py [--add-reserve] [--without FIRST-LAST ...]
+        [--without-written en|zh] [--seed N]
 
 Scores the router's primary pipeline (uncalibrated, default features and
 model) in 5 folds over the training messages drawn the way the test set was
 (those in `train.jsonl` at commit 2cfe8b5, scored against their labels then,
 as `choose_threshold.py` does), while every later-round message is always in
 training. `--without 62-77` leaves batches 62 to 77 out of training;
-`--add-reserve` adds the labeled batches of `training_data/reserve/`. About 4
-minutes per run on 2 cores. The test set is never touched.
+`--without-written zh` leaves out the Chinese messages written for the
+project (`training_data/chinese/`); `--add-reserve` adds the labeled batches
+of `training_data/reserve/`; `--seed` draws other folds. About 4 minutes per
+run on 2 cores. The test set is never touched.
 """
 
 from __future__ import annotations
@@ -47,7 +50,10 @@ def batch_ids(first: int, last: int) -> set[str]:
 
 
 def test_like_scores(
-    examples: Sequence[Example], make_pipeline: Callable[[], Pipeline], left_out: Collection[str] = ()
+    examples: Sequence[Example],
+    make_pipeline: Callable[[], Pipeline],
+    left_out: Collection[str] = (),
+    seed: int = CV_SEED,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold decision scores for the test-like messages, later rounds always trained on.
 
@@ -59,7 +65,7 @@ def test_like_scores(
     truth = np.array([first_reads[e.id] for e in scored])
     scores = np.zeros((0, 0))
     classes = np.array([])
-    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=CV_SEED)
+    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
     for train_rows, held_rows in folds.split(scored, [e.primary for e in scored]):
         fitted = [*(scored[i] for i in train_rows), *always]
         pipeline = make_pipeline()
@@ -78,7 +84,15 @@ def department_macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--without", action="append", default=[], help="batch range FIRST-LAST to leave out")
+    parser.add_argument(
+        "--without-written",
+        action="append",
+        default=[],
+        metavar="LANGUAGE",
+        help="leave out the messages written for this project in LANGUAGE (en or zh)",
+    )
     parser.add_argument("--add-reserve", action="store_true", help="also train on training_data/reserve/")
+    parser.add_argument("--seed", type=int, default=CV_SEED, help=f"fold seed (default {CV_SEED})")
     args = parser.parse_args()
     examples = read_examples(DATA / "train.jsonl")
     if args.add_reserve:
@@ -87,8 +101,10 @@ def main() -> None:
     for span in args.without:
         first, last = (int(part) for part in span.split("-"))
         left_out |= batch_ids(first, last)
+    written = tuple(f"{language}-" for language in args.without_written)
+    left_out |= {e.id for e in examples if written and e.id.startswith(written)}
     truth, scores, classes = test_like_scores(
-        examples, lambda: make_scoring_pipeline(DEFAULT_FEATURES, DEFAULT_MODEL), left_out
+        examples, lambda: make_scoring_pipeline(DEFAULT_FEATURES, DEFAULT_MODEL), left_out, args.seed
     )
     predicted = classes[np.argmax(scores, axis=1)]
     always = sum(1 for e in examples if e.id not in left_out) - len(truth)

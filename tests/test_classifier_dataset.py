@@ -137,6 +137,25 @@ def test_shipped_relabels_reach_training_and_never_touch_the_test_set(relabels: 
     assert {source_id: trained.get(source_id) for source_id in settled} == settled
 
 
+@pytest.mark.parametrize(("folder", "language"), [("english", "en"), ("chinese", "zh")])
+def test_written_messages_are_trained_on_with_their_labels_or_dropped_as_duplicates(
+    folder: str, language: str
+) -> None:
+    written = {}
+    for path in sorted((DATA / folder).glob("written_*.tsv")):
+        writer = path.stem.removeprefix("written_")
+        for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            written[f"{language}-{writer}:{row:04d}"] = line.split("\t")[1]
+    dropped = {
+        line.split("\t")[0] for line in (DATA / "duplicates.tsv").read_text(encoding="utf-8").splitlines()
+    }
+    trained = {e.id: e.primary for e in read_examples(DATA / "train.jsonl")}
+    assert len(written) >= 900
+    assert {i: trained.get(i) for i in written if i not in dropped} == {
+        i: primary for i, primary in written.items() if i not in dropped
+    }
+
+
 def test_shipped_data_has_the_volume_the_router_needs() -> None:
     labeled = read_examples(DATA / "labeled.jsonl")
     counts = {
