@@ -81,9 +81,7 @@ def department_macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
     return float(f1_score(truth, predicted, labels=list(DEPARTMENTS), average="macro"))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--without", action="append", default=[], help="batch range FIRST-LAST to leave out")
+def add_without_written_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--without-written",
         action="append",
@@ -91,6 +89,18 @@ def main() -> None:
         metavar="LANGUAGE",
         help="leave out the messages written for this project in LANGUAGE (en or zh)",
     )
+
+
+def written_ids(examples: Sequence[Example], languages: Sequence[str]) -> set[str]:
+    """Ids of the messages written for this project in these languages (`en-a:0001`, `zh-c:0042`)."""
+    prefixes = tuple(f"{language}-" for language in languages)
+    return {e.id for e in examples if prefixes and e.id.startswith(prefixes)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--without", action="append", default=[], help="batch range FIRST-LAST to leave out")
+    add_without_written_option(parser)
     parser.add_argument("--add-reserve", action="store_true", help="also train on training_data/reserve/")
     parser.add_argument("--seed", type=int, default=CV_SEED, help=f"fold seed (default {CV_SEED})")
     args = parser.parse_args()
@@ -101,8 +111,7 @@ def main() -> None:
     for span in args.without:
         first, last = (int(part) for part in span.split("-"))
         left_out |= batch_ids(first, last)
-    written = tuple(f"{language}-" for language in args.without_written)
-    left_out |= {e.id for e in examples if written and e.id.startswith(written)}
+    left_out |= written_ids(examples, args.without_written)
     truth, scores, classes = test_like_scores(
         examples, lambda: make_scoring_pipeline(DEFAULT_FEATURES, DEFAULT_MODEL), left_out, args.seed
     )

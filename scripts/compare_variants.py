@@ -15,7 +15,6 @@ prior offsets moved macro-F1 by more than 0.15 points, and they are not used
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,14 +29,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_dataset import DATA  # noqa: E402
-from compare_rounds import department_macro_f1, test_like_scores  # noqa: E402
+from compare_rounds import (  # noqa: E402
+    add_without_written_option,
+    department_macro_f1,
+    test_like_scores,
+    written_ids,
+)
 
 from classifier.dataset import read_examples  # noqa: E402
 from classifier.model import make_scoring_pipeline  # noqa: E402
-from classifier.opening import _SEPARATORS  # noqa: E402
+from classifier.opening import _END as CLAUSE_END  # noqa: E402
 from classifier.train import DEFAULT_FEATURES, DEFAULT_MODEL  # noqa: E402
-
-_CLAUSE_END = re.compile(rf"[{_SEPARATORS}\n]|(?<=[^\x00-\x7f])\s")
 
 
 class NthClause:
@@ -47,7 +49,7 @@ class NthClause:
         self.index = index
 
     def __call__(self, text: str) -> str:
-        clauses = [part.strip() for part in _CLAUSE_END.split(text) if part.strip()]
+        clauses = [part.strip() for part in CLAUSE_END.split(text) if part.strip()]
         return clauses[self.index].lower() if len(clauses) > 1 else ""
 
 
@@ -121,19 +123,14 @@ def main() -> None:
     known = [*VARIANTS, "prior-offsets"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", metavar="VARIANT", help=f"any of {', '.join(known)}")
-    parser.add_argument(
-        "--without-written",
-        action="append",
-        default=[],
-        metavar="LANGUAGE",
-        help="leave out the messages written for this project in LANGUAGE (en or zh)",
-    )
+    add_without_written_option(parser)
     args = parser.parse_args()
     names = args.variants or known
     if unknown := sorted(set(names) - set(known)):
         parser.error(f"unknown variant {', '.join(unknown)}: use any of {', '.join(known)}")
-    written = tuple(f"{language}-" for language in args.without_written)
-    examples = [e for e in read_examples(DATA / "train.jsonl") if not (written and e.id.startswith(written))]
+    examples = read_examples(DATA / "train.jsonl")
+    left_out = written_ids(examples, args.without_written)
+    examples = [e for e in examples if e.id not in left_out]
     runs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for name in names:
         # prior-offsets re-decides the default's own scores, so it shares that run.
