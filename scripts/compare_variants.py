@@ -7,7 +7,8 @@ Each variant is scored the way `compare_rounds.py` scores a round of data: in
 against their first readings, with every later-round message always in
 training. About 4 minutes per variant on 2 cores. The test set is never
 touched. With no names, every variant runs; `--without-written zh` leaves the
-written Chinese messages out, as the data was when these were tried. Only the
+written Chinese messages out, as the data was when the first six were tried
+(`longest-clause` and `after-turn` were tried on the data with them). Only the
 prior offsets moved macro-F1 by more than 0.15 points, and they are not used
 (docs/classifier.md, "What did not help").
 """
@@ -15,6 +16,7 @@ prior offsets moved macro-F1 by more than 0.15 points, and they are not used
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +55,30 @@ class NthClause:
         return clauses[self.index].lower() if len(clauses) > 1 else ""
 
 
+class LongestClause:
+    """text -> its longest clause, or "" if it has only one (rule 2: "at most length")."""
+
+    def __call__(self, text: str) -> str:
+        clauses = [part.strip() for part in CLAUSE_END.split(text) if part.strip()]
+        return max(clauses, key=len).lower() if len(clauses) > 1 else ""
+
+
+# Words that turn praise into a gripe (rule 9: "都挺好，就是有点贵").
+TURN = re.compile(r"但是|但|就是|不过|可是|只是|可惜|唯一")
+
+
+class AfterTurn:
+    """text -> the clause after its first turning word, or "" if it has none."""
+
+    def __call__(self, text: str) -> str:
+        turn = TURN.search(text)
+        if turn is None:
+            return ""
+        rest = text[turn.end() :]
+        end = CLAUSE_END.search(rest)
+        return rest[: end.start() if end else len(rest)].strip().lower()
+
+
 def default() -> Pipeline:
     return make_scoring_pipeline(DEFAULT_FEATURES, DEFAULT_MODEL)
 
@@ -64,14 +90,14 @@ def with_params(**params: object) -> Callable[[], Pipeline]:
     return make
 
 
-def with_clause_block(index: int, weight: float) -> Callable[[], Pipeline]:
+def with_clause_block(clause: Callable[[str], str], weight: float) -> Callable[[], Pipeline]:
     """The default plus a character 1-2-gram block of one more clause, like the opening block."""
 
     def make() -> Pipeline:
         pipeline = default()
         union = pipeline.named_steps["features"]
         block = TfidfVectorizer(
-            analyzer="char", preprocessor=NthClause(index), ngram_range=(1, 2), sublinear_tf=True, min_df=2
+            analyzer="char", preprocessor=clause, ngram_range=(1, 2), sublinear_tf=True, min_df=2
         )
         union.transformer_list.append(("clause", block))
         union.transformer_weights = {**union.transformer_weights, "clause": weight}
@@ -87,8 +113,10 @@ VARIANTS: dict[str, Callable[[], Pipeline]] = {
     "min-df-1": with_params(
         features__words__min_df=1, features__chars__min_df=1, features__opening__min_df=1
     ),
-    "second-clause": with_clause_block(1, 0.3),
-    "last-clause": with_clause_block(-1, 0.3),
+    "second-clause": with_clause_block(NthClause(1), 0.3),
+    "last-clause": with_clause_block(NthClause(-1), 0.3),
+    "longest-clause": with_clause_block(LongestClause(), 0.3),
+    "after-turn": with_clause_block(AfterTurn(), 0.3),
 }
 
 
