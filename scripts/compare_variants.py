@@ -44,6 +44,11 @@ from classifier.opening import _END as CLAUSE_END  # noqa: E402
 from classifier.train import DEFAULT_FEATURES, DEFAULT_MODEL  # noqa: E402
 
 
+def clauses(text: str) -> list[str]:
+    """The message's non-empty clauses, split where the opening block ends its clause."""
+    return [part.strip() for part in CLAUSE_END.split(text) if part.strip()]
+
+
 class NthClause:
     """text -> one of its clauses (1 = the second, -1 = the last), or "" if it has only one."""
 
@@ -51,16 +56,16 @@ class NthClause:
         self.index = index
 
     def __call__(self, text: str) -> str:
-        clauses = [part.strip() for part in CLAUSE_END.split(text) if part.strip()]
-        return clauses[self.index].lower() if len(clauses) > 1 else ""
+        parts = clauses(text)
+        return parts[self.index].lower() if len(parts) > 1 else ""
 
 
 class LongestClause:
     """text -> its longest clause, or "" if it has only one (rule 2: "at most length")."""
 
     def __call__(self, text: str) -> str:
-        clauses = [part.strip() for part in CLAUSE_END.split(text) if part.strip()]
-        return max(clauses, key=len).lower() if len(clauses) > 1 else ""
+        parts = clauses(text)
+        return max(parts, key=len).lower() if len(parts) > 1 else ""
 
 
 # Words that turn praise into a gripe (rule 9: "都挺好，就是有点贵").
